@@ -1,0 +1,61 @@
+# `make demo` and `make test` set up everything they need on a fresh machine (Debian, Python 3.11+, Node 20+).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+# Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), sample media.
+APT_TEST_PACKAGES := chromium ffmpeg
+
+.PHONY: setup demo serve test lint typecheck pytest apt-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+src/cityops/web/static/vendor/.installed: node_modules/.installed $(VENV)/.installed
+	$(BIN)/python -m cityops.web.vendor
+	touch $@
+
+setup: $(VENV)/.installed node_modules/.installed src/cityops/web/static/vendor/.installed
+
+$(VENV)/.apt-test: Makefile
+	@missing=""; for p in $(APT_TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	touch $@
+
+apt-test: $(VENV)/.apt-test
+
+demo: setup
+	$(BIN)/cityops demo
+
+serve: setup
+	$(BIN)/cityops serve
+
+lint: setup
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup apt-test
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) node_modules src/cityops/web/static/vendor var

@@ -1,0 +1,60 @@
+"""The FastAPI application: the kernel's routers, each domain's router, the dashboard pages."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from cityops import __version__
+from cityops.api import ingest, live, map, meta
+from cityops.config import Settings
+from cityops.core.kernel import Kernel
+
+log = logging.getLogger(__name__)
+
+
+def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks: list[asyncio.Task[None]] = []
+        if settings.simulate:
+            for domain in kernel.domains:
+                if domain.simulator is not None:
+                    tasks.append(
+                        asyncio.create_task(domain.simulator(kernel), name=f"simulate-{domain.name}")
+                    )
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    app = FastAPI(
+        title="cityops",
+        version=__version__,
+        description="Trung tâm điều hành thành phố thông minh — Smart City Intelligent Operations Center",
+        lifespan=lifespan,
+    )
+    app.state.kernel = kernel
+    app.state.settings = settings
+    for router in (ingest.router, map.router, meta.router, live.router):
+        app.include_router(router)
+    for domain in kernel.domains:
+        if domain.router is not None:
+            app.include_router(domain.router(kernel), prefix=f"/api/{domain.name}")
+    # The web layer sits on top of the API; it is optional so the API runs headless.
+    try:
+        pages = importlib.import_module("cityops.web.pages")
+    except ModuleNotFoundError:
+        log.warning("cityops.web is not installed: serving the API only")
+    else:
+        pages.mount(app)
+    return app

@@ -1,0 +1,80 @@
+"""What the dashboard needs to know about itself: domains, translations, indicators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio.to_thread
+from fastapi import APIRouter, Request
+
+from cityops import __version__
+from cityops.api.state import kernel_of
+from cityops.core.domain import LANGUAGES
+from cityops.core.kernel import Kernel
+
+router = APIRouter(tags=["dashboard"])
+
+KERNEL_TRANSLATIONS = Path(__file__).parent.parent / "web" / "translations"
+
+
+@router.get("/api/meta", summary="Domains, entity types and whether the data are simulated")
+async def get_meta(request: Request) -> dict[str, Any]:
+    kernel = kernel_of(request)
+    return {
+        "simulated": kernel.simulated,
+        "version": __version__,
+        "languages": list(LANGUAGES),
+        "domains": [
+            {
+                "name": domain.name,
+                "title": domain.title,
+                "entity_types": [
+                    {
+                        "type": t.type,
+                        "title": t.title,
+                        "color": t.color,
+                        "metrics": [{"name": m.name, "unit": m.unit, "title": m.title} for m in t.metrics],
+                    }
+                    for t in domain.entity_types
+                ],
+            }
+            for domain in kernel.domains
+        ],
+    }
+
+
+@router.get("/api/translations/{lang}", summary="Interface texts in one language")
+async def get_translations(request: Request, lang: Literal["vi", "en", "ja"]) -> dict[str, str]:
+    kernel = kernel_of(request)
+    path = KERNEL_TRANSLATIONS / f"{lang}.json"
+    texts: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    for domain in kernel.domains:
+        texts.update({f"{domain.name}.{key}": text for key, text in domain.translations(lang).items()})
+    return texts
+
+
+def evaluate_indicators(kernel: Kernel) -> list[dict[str, Any]]:
+    now = kernel.now_ms()
+    result = []
+    with kernel.engine.connect() as conn:
+        for indicator in kernel.indicators:
+            value = indicator.formula(conn, now)
+            result.append(
+                {
+                    "id": indicator.id,
+                    "title": indicator.title,
+                    "unit": indicator.unit,
+                    "value": value,
+                    "target": indicator.target,
+                    "direction": indicator.direction,
+                    "status": indicator.status(value),
+                }
+            )
+    return result
+
+
+@router.get("/api/indicators", summary="Every indicator's current value against its target")
+async def get_indicators(request: Request) -> list[dict[str, Any]]:
+    return await anyio.to_thread.run_sync(evaluate_indicators, kernel_of(request))

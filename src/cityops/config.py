@@ -1,0 +1,49 @@
+"""Settings: `CITYOPS_*` environment variables, then an optional TOML file, then defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CONFIG_FILE = Path("cityops.toml")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CITYOPS_", toml_file=DEFAULT_CONFIG_FILE, extra="forbid")
+
+    database_url: str = Field(
+        default="sqlite:///var/cityops.sqlite",
+        description="SQLAlchemy URL of the store; SQLite (WAL) by default.",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    domains: list[str] | None = Field(
+        default=None, description="Domains to run (entry point names); all installed ones when unset."
+    )
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024, ge=1024, description="Largest accepted ingestion request body."
+    )
+    max_batch_points: int = Field(default=200_000, ge=1, description="Most data points in one batch.")
+    simulate: bool = Field(default=False, description="Run the domains' simulators (demo).")
+    language: str = Field(default="vi", pattern="^(vi|en|ja)$")
+    node_modules: Path = Field(
+        default=Path("node_modules"), description="Where set-up installed the npm packages (map data)."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))

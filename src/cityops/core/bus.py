@@ -1,0 +1,75 @@
+"""Publish/subscribe of typed events.
+
+`Bus` is the interface; `InProcessBus` is the embedded default. A networked backend (NATS JetStream)
+implements the same interface, so publishers and subscribers do not know which one runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from cityops.core.events import Event
+
+Handler = Callable[[Event], Awaitable[None]]
+Unsubscribe = Callable[[], None]
+
+log = logging.getLogger(__name__)
+
+
+class Bus(Protocol):
+    async def publish(self, event: Event) -> None:
+        """Return once the bus holds the event (every subscriber has been handed it)."""
+
+    def subscribe(self, subject: str, handler: Handler) -> Unsubscribe:
+        """Call `handler` for each event whose subject is `subject` ('*' for all)."""
+
+    async def close(self) -> None: ...
+
+
+class InProcessBus:
+    def __init__(self) -> None:
+        self._handlers: dict[str, list[Handler]] = {}
+
+    async def publish(self, event: Event) -> None:
+        handlers = [*self._handlers.get(event.subject, ()), *self._handlers.get("*", ())]
+        for handler in handlers:
+            try:
+                await handler(event)
+            except Exception:  # one faulty subscriber must not stop delivery to the others
+                log.exception("subscriber failed on %s", event.subject)
+
+    def subscribe(self, subject: str, handler: Handler) -> Unsubscribe:
+        self._handlers.setdefault(subject, []).append(handler)
+
+        def unsubscribe() -> None:
+            handlers = self._handlers.get(subject, [])
+            if handler in handlers:
+                handlers.remove(handler)
+
+        return unsubscribe
+
+    async def close(self) -> None:
+        self._handlers.clear()
+
+
+class Mailbox:
+    """A bounded per-subscriber queue: a slow reader (a browser tab) loses its oldest events, never
+    slows the publisher. Used by the live feed, which is a view; the store is the durable record."""
+
+    def __init__(self, bus: Bus, subjects: tuple[str, ...], maxsize: int = 1000) -> None:
+        self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=maxsize)
+        self.dropped = 0
+        self._unsubscribes = [bus.subscribe(subject, self._put) for subject in subjects]
+
+    async def _put(self, event: Event) -> None:
+        if self.queue.full():
+            self.queue.get_nowait()
+            self.dropped += 1
+        self.queue.put_nowait(event)
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()

@@ -1,0 +1,106 @@
+"""What every domain package (traffic, wifi, services, ...) hands the kernel.
+
+A domain is discovered through the `cityops.domains` entry point group and described by a `Domain`
+value; the kernel never imports a domain by name. Like a Home Assistant integration, each domain folder
+holds `manifest.json`, `translations/{vi,en,ja}.json`, its entity types, ingestion, indicators and router.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cityops.core.indicators import Indicator
+    from cityops.core.kernel import Kernel
+
+LANGUAGES = ("vi", "en", "ja")
+Text = dict[str, str]  # language -> text
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    unit: str
+    title: Text
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """An entity type on the map; `type` follows the Smart Data Models name (Camera, AccessPoint...)."""
+
+    type: str
+    title: Text
+    color: str
+    metrics: tuple[MetricSpec, ...]
+
+
+@dataclass(frozen=True)
+class SampleEntity:
+    id: str
+    name: str
+    lon: float
+    lat: float
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    folder: Path
+    entity_types: tuple[EntityType, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    # Builds the domain's FastAPI router; typed loosely so the kernel does not import the web stack.
+    router: Callable[[Kernel], Any] | None = None
+    sample_entities: Callable[[], Iterable[tuple[str, SampleEntity]]] | None = None
+    simulator: Callable[[Kernel], Coroutine[Any, Any, None]] | None = None
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))
+        return loaded
+
+    @property
+    def title(self) -> Text:
+        return {lang: self.translations(lang).get("title", self.name) for lang in LANGUAGES}
+
+    def translations(self, lang: str) -> dict[str, str]:
+        path = self.folder / "translations" / f"{lang}.json"
+        if not path.exists():
+            return {}
+        loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        return loaded
+
+
+def translated(folder: Path, key: str) -> Text:
+    """One key of a domain's translation files, in every language (the key itself where missing)."""
+    result = {}
+    for lang in LANGUAGES:
+        path = folder / "translations" / f"{lang}.json"
+        texts = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        result[lang] = texts.get(key, key)
+    return result
+
+
+class DomainError(RuntimeError):
+    pass
+
+
+def discover_domains(names: list[str] | None = None) -> list[Domain]:
+    """Load the installed domains (entry point group `cityops.domains`), optionally only `names`."""
+    found = {ep.name: ep for ep in entry_points(group="cityops.domains")}
+    wanted = sorted(found) if names is None else names
+    unknown = [name for name in wanted if name not in found]
+    if unknown:
+        raise DomainError(f"unknown domain(s) {unknown}; installed: {sorted(found)}")
+    domains = []
+    for name in wanted:
+        domain = found[name].load()
+        if not isinstance(domain, Domain):
+            raise DomainError(f"entry point {name!r} does not point at a cityops Domain")
+        domains.append(domain)
+    return domains

@@ -1,0 +1,130 @@
+"""The entity registry: everything on the map, keyed by an NGSI-LD URN (`urn:ngsi-ld:<Type>:<id>`)."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from cityops.core.domain import EntityType
+from cityops.core.schema import entities, metrics
+
+URN_PATTERN = re.compile(
+    r"^urn:ngsi-ld:(?P<type>[A-Za-z][A-Za-z0-9]{0,63}):(?P<id>[A-Za-z0-9._~:@!$&'()*+,;=-]{1,120})$"
+)
+
+Locate = Callable[[float, float, str], str | None]
+
+
+class EntityError(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    id: int
+    urn: str
+    type: str
+    name: str
+
+
+def make_urn(entity_type: str, local_id: str) -> str:
+    return f"urn:ngsi-ld:{entity_type}:{local_id}"
+
+
+class EntityRegistry:
+    """Caches URN -> entity and (type, metric) -> metric id so ingestion validates without queries."""
+
+    def __init__(self, engine: Engine, locate: Locate | None = None) -> None:
+        self._engine = engine
+        self._locate = locate
+        self._lock = threading.Lock()
+        self.types: dict[str, EntityType] = {}
+        self._by_urn: dict[str, EntityRef] = {}
+        self._metric_ids: dict[tuple[str, str], int] = {}
+
+    def register_types(self, types: Iterable[EntityType]) -> None:
+        with self._engine.begin() as conn:
+            for entity_type in types:
+                self.types[entity_type.type] = entity_type
+                for spec in entity_type.metrics:
+                    key = (entity_type.type, spec.name)
+                    row = conn.execute(
+                        select(metrics.c.id).where(metrics.c.entity_type == key[0], metrics.c.name == key[1])
+                    ).first()
+                    if row is None:
+                        result = conn.execute(
+                            insert(metrics).values(entity_type=key[0], name=key[1], unit=spec.unit)
+                        )
+                        metric_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+                    else:
+                        metric_id = int(row.id)
+                    self._metric_ids[key] = metric_id
+            for row in conn.execute(select(entities.c.id, entities.c.urn, entities.c.type, entities.c.name)):
+                self._by_urn[row.urn] = EntityRef(row.id, row.urn, row.type, row.name)
+
+    def resolve(self, urn: str) -> EntityRef | None:
+        return self._by_urn.get(urn)
+
+    def metric_id(self, entity_type: str, metric: str) -> int | None:
+        return self._metric_ids.get((entity_type, metric))
+
+    @property
+    def metric_names(self) -> dict[int, tuple[str, str]]:
+        return {metric_id: key for key, metric_id in self._metric_ids.items()}
+
+    def upsert(
+        self,
+        urn: str,
+        name: str,
+        lon: float | None = None,
+        lat: float | None = None,
+        attributes: dict[str, Any] | None = None,
+    ) -> tuple[EntityRef, str | None]:
+        """Create or update an entity; returns it with its (2025) ward code located from its position."""
+        match = URN_PATTERN.match(urn)
+        if match is None:
+            raise EntityError("id", "must be an NGSI-LD URN 'urn:ngsi-ld:<Type>:<id>'")
+        entity_type = match["type"]
+        if entity_type not in self.types:
+            raise EntityError("type", f"unknown entity type {entity_type!r}; known: {sorted(self.types)}")
+        if not name.strip():
+            raise EntityError("name", "must not be empty")
+        if (lon is None) != (lat is None):
+            raise EntityError("location", "needs both longitude and latitude")
+        if lon is not None and lat is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise EntityError("location", "longitude/latitude out of range")
+        area = legacy = None
+        if self._locate is not None and lon is not None and lat is not None:
+            area = self._locate(lon, lat, "2025")
+            legacy = self._locate(lon, lat, "legacy")
+        now = int(time.time() * 1000)
+        values = {
+            "type": entity_type,
+            "name": name,
+            "lon": lon,
+            "lat": lat,
+            "area_code": area,
+            "legacy_area_code": legacy,
+            "attributes": attributes or {},
+            "updated_ms": now,
+        }
+        with self._lock, self._engine.begin() as conn:
+            existing = self._by_urn.get(urn)
+            if existing is None:
+                result = conn.execute(insert(entities).values(urn=urn, created_ms=now, **values))
+                entity_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+            else:
+                conn.execute(update(entities).where(entities.c.id == existing.id).values(**values))
+                entity_id = existing.id
+            ref = EntityRef(entity_id, urn, entity_type, name)
+            self._by_urn[urn] = ref
+        return ref, area

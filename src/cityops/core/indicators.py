@@ -1,0 +1,84 @@
+"""The indicator registry: named KPIs with unit, direction and target, computed by a formula.
+
+Domains declare their indicators; the kernel lists and evaluates them for the dashboard and the API.
+Formulas read rollups or `latest`, never raw rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, func, select
+
+from cityops.core.domain import Text
+from cityops.core.schema import entities, latest, metrics
+
+Direction = Literal["higher", "lower"]
+Status = Literal["ok", "warn", "bad", "unknown"]
+Formula = Callable[[Connection, int], float | None]  # (connection, now_ms) -> value
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    title: Text
+    unit: str
+    direction: Direction
+    formula: Formula
+    target: float | None = None
+    # How far short of the target (as a fraction of the target) still counts as "warn" rather than "bad".
+    tolerance: float = 0.1
+
+    def status(self, value: float | None) -> Status:
+        if value is None or self.target is None:
+            return "unknown"
+        if self.direction == "higher":
+            if value >= self.target:
+                return "ok"
+            return "warn" if value >= self.target * (1 - self.tolerance) else "bad"
+        if value <= self.target:
+            return "ok"
+        return "warn" if value <= self.target * (1 + self.tolerance) else "bad"
+
+
+def fresh_share(entity_type: str, metric: str, within_ms: int) -> Formula:
+    """Percentage of entities of a type whose `metric` reported within the last `within_ms`."""
+
+    def formula(conn: Connection, now_ms: int) -> float | None:
+        total = conn.execute(
+            select(func.count()).select_from(entities).where(entities.c.type == entity_type)
+        ).scalar_one()
+        if not total:
+            return None
+        fresh = conn.execute(
+            select(func.count())
+            .select_from(latest.join(metrics, latest.c.metric_id == metrics.c.id))
+            .where(
+                metrics.c.entity_type == entity_type,
+                metrics.c.name == metric,
+                latest.c.ts_ms >= now_ms - within_ms,
+            )
+        ).scalar_one()
+        return 100.0 * fresh / total
+
+    return formula
+
+
+def latest_total(entity_type: str, metric: str, within_ms: int) -> Formula:
+    """Sum over entities of a type of the newest value of `metric`, counting only recent reports."""
+
+    def formula(conn: Connection, now_ms: int) -> float | None:
+        value = conn.execute(
+            select(func.sum(latest.c.value))
+            .select_from(latest.join(metrics, latest.c.metric_id == metrics.c.id))
+            .where(
+                metrics.c.entity_type == entity_type,
+                metrics.c.name == metric,
+                latest.c.ts_ms >= now_ms - within_ms,
+            )
+        ).scalar_one()
+        return None if value is None else float(value)
+
+    return formula

@@ -1,0 +1,104 @@
+"""The kernel object: store, bus, registries and the loaded domains, wired together once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio.to_thread
+from sqlalchemy import Engine
+
+from cityops.core import areas
+from cityops.core.bus import Bus, InProcessBus
+from cityops.core.domain import Domain, discover_domains
+from cityops.core.entities import EntityRef, EntityRegistry, make_urn
+from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
+from cityops.core.indicators import Indicator
+from cityops.core.ingest import PointBatch
+from cityops.core.observations import ObservationStore, StoredBatch
+from cityops.core.store import open_engine, upgrade
+
+
+@dataclass
+class Kernel:
+    engine: Engine
+    bus: Bus
+    domains: list[Domain]
+    area_index: areas.AreaIndex
+    registry: EntityRegistry
+    observations: ObservationStore
+    simulated: bool = False
+    indicators: list[Indicator] = field(default_factory=list)
+
+    @classmethod
+    def open(
+        cls,
+        database_url: str,
+        domain_names: list[str] | None = None,
+        node_modules: Path | None = None,
+        bus: Bus | None = None,
+        simulated: bool = False,
+    ) -> Kernel:
+        domains = discover_domains(domain_names)
+        engine = open_engine(database_url)
+        upgrade(engine, [d.folder / "migrations" for d in domains if (d.folder / "migrations").is_dir()])
+        with engine.begin() as conn:
+            areas.load_reference(conn, node_modules)
+        with engine.connect() as conn:
+            area_index = areas.AreaIndex.from_connection(conn)
+        registry = EntityRegistry(engine, area_index.locate)
+        registry.register_types(t for d in domains for t in d.entity_types)
+        return cls(
+            engine=engine,
+            bus=bus or InProcessBus(),
+            domains=domains,
+            area_index=area_index,
+            registry=registry,
+            observations=ObservationStore(engine),
+            simulated=simulated,
+            indicators=[i for d in domains for i in d.indicators],
+        )
+
+    async def record(self, batch: PointBatch, source: str) -> StoredBatch:
+        """Store a validated batch, then publish it; returns once both have it."""
+        stored = await anyio.to_thread.run_sync(self.observations.write, batch, source)
+        await self.bus.publish(self.recorded_event(batch, stored))
+        return stored
+
+    def recorded_event(self, batch: PointBatch, stored: StoredBatch) -> ObservationsRecorded:
+        names = self.registry.metric_names
+        sample = []
+        for entity_id, metric_id, ts_ms, value in stored.newest[: ObservationsRecorded.SAMPLE_LIMIT]:
+            ref = batch.entities[entity_id]
+            sample.append(SeriesPoint(ref.urn, ref.type, ref.name, names[metric_id][1], ts_ms, value))
+        return ObservationsRecorded(stored.batch_id, stored.received_ms, stored.accepted, tuple(sample))
+
+    async def upsert_entity(
+        self, urn: str, name: str, lon: float | None, lat: float | None, attributes: dict[str, object]
+    ) -> tuple[EntityRef, str | None]:
+        ref, area = await anyio.to_thread.run_sync(
+            lambda: self.registry.upsert(urn, name, lon, lat, dict(attributes))
+        )
+        await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, lon, lat, area))
+        return ref, area
+
+    def load_samples(self) -> int:
+        """Register every domain's sample entities (the demo province); returns how many."""
+        count = 0
+        for domain in self.domains:
+            if domain.sample_entities is None:
+                continue
+            for entity_type, sample in domain.sample_entities():
+                self.registry.upsert(
+                    make_urn(entity_type, sample.id), sample.name, sample.lon, sample.lat, sample.attributes
+                )
+                count += 1
+        return count
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    async def close(self) -> None:
+        await self.bus.close()
+        self.engine.dispose()
