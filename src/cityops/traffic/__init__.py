@@ -1,0 +1,1 @@
+"""Traffic cameras: video analytics to vehicle counts, congestion and incidents."""

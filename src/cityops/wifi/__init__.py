@@ -1,0 +1,1 @@
+"""Community public wifi and cloud wifi for businesses: sessions, users, access-point health."""
