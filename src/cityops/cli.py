@@ -1,0 +1,126 @@
+"""The `cityops` command."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from cityops.config import Settings
+
+app = typer.Typer(help="cityops — Trung tâm điều hành thành phố thông minh (Smart City Operations Center)")
+db_app = typer.Typer(help="The store: schema and reference data.")
+app.add_typer(db_app, name="db")
+
+DatabaseOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: CITYOPS_DATABASE_URL)")]
+
+
+def _settings(database_url: str | None, **overrides: object) -> Settings:
+    values = {key: value for key, value in overrides.items() if value is not None}
+    if database_url:
+        values["database_url"] = database_url
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def _serve(settings: Settings) -> None:
+    from cityops.api.app import create_app
+    from cityops.core.kernel import Kernel
+
+    typer.echo("Đang mở kho dữ liệu và nạp danh mục địa giới… (opening the store)")
+    kernel = Kernel.open(
+        settings.database_url, settings.domains, settings.node_modules, simulated=settings.simulate
+    )
+    if settings.simulate:
+        count = kernel.load_samples()
+        typer.echo(f"Đã nạp {count} đối tượng mẫu (sample entities loaded, simulated data)")
+    url = f"http://{settings.host}:{settings.port}/"
+    typer.secho(f"cityops đang chạy tại / running at {url}", fg=typer.colors.GREEN, bold=True)
+    uvicorn.run(create_app(kernel, settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Start the operations center (API, live feed and dashboard)."""
+    _serve(_settings(database_url, host=host, port=port))
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Start the operations center with the sample province and simulated devices."""
+    _serve(_settings(database_url, host=host, port=port, simulate=True))
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DatabaseOption = None) -> None:
+    """Create or migrate the schema and load the administrative areas."""
+    from cityops.core.kernel import Kernel
+
+    settings = _settings(database_url)
+    kernel = Kernel.open(settings.database_url, settings.domains, settings.node_modules)
+    kernel.engine.dispose()
+    typer.echo(f"Kho dữ liệu đã sẵn sàng / store is up to date: {settings.database_url}")
+
+
+@app.command()
+def ingest(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON (one point per line) or JSON")
+    ],
+    batch_size: Annotated[int, typer.Option(min=1, max=200_000)] = 10_000,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Load data points from a file straight into the store, batch by batch (all-or-nothing per batch)."""
+    from cityops.core.ingest import IngestError, parse_json, parse_ndjson, validate_points
+    from cityops.core.kernel import Kernel
+
+    settings = _settings(database_url)
+    kernel = Kernel.open(settings.database_url, settings.domains, settings.node_modules)
+    body = file.read_bytes()
+    lines: list[int] = []
+    if file.suffix == ".json":
+        raw = parse_json(body)
+    else:
+        raw, lines = parse_ndjson(body)
+    # Every point is checked before the first batch is written: a bad line stores nothing.
+    batches = []
+    try:
+        for start in range(0, len(raw), batch_size):
+            try:
+                batches.append(
+                    validate_points(
+                        raw[start : start + batch_size],
+                        kernel.registry,
+                        kernel.now_ms(),
+                        batch_size,
+                        lines[start : start + batch_size] or None,
+                    )
+                )
+            except IngestError as exc:
+                for error in exc.errors:
+                    index = None if error.index is None else error.index + start
+                    where = f"line {error.line}" if error.line else f"point {index}"
+                    typer.secho(f"{where}: {error.field}: {error.message}", fg=typer.colors.RED, err=True)
+                raise typer.Exit(2) from None
+
+        async def run() -> int:
+            stored = 0
+            with typer.progressbar(batches, label="Đang nạp / ingesting") as progress:
+                for batch in progress:
+                    stored += (await kernel.record(batch, source=f"file:{file.name}")).accepted
+            return stored
+
+        total = asyncio.run(run())
+    finally:
+        kernel.engine.dispose()
+    typer.echo(f"Đã lưu {total} điểm dữ liệu / stored {total} data points")
