@@ -14,6 +14,7 @@ import orjson
 import pytest
 from sqlalchemy import create_engine, func, select
 
+from cityops.core.kernel import Kernel
 from cityops.core.schema import observations
 
 CITYOPS = str(Path(sys.executable).parent / "cityops")
@@ -96,7 +97,10 @@ def test_db_upgrade_then_ingest_file(tmp_path: Path) -> None:
     assert "line 1: entity: unknown entity" in refused.stderr
 
 
-def test_ingest_file_all_points_checked_before_any_is_written(tmp_path: Path, database_url: str) -> None:
+def test_ingest_file_all_points_checked_before_any_is_written(
+    tmp_path: Path, database_url: str, kernel: Kernel
+) -> None:
+    """`kernel` has loaded the sample cameras into the store the command writes to."""
     lines = [
         orjson.dumps(
             {
