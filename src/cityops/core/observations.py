@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, Table, insert, select
 from sqlalchemy import case as _case
 from sqlalchemy import func as _func
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from cityops.core.ingest import PointBatch
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, batches, latest, observations, rollups
@@ -140,76 +140,105 @@ class ObservationStore:
         return fresh
 
     def _update_rollups(self, conn: Connection, c: _Columns) -> list[tuple[int, int, int, float]]:
-        dialect: Any = sqlite if self._dialect == "sqlite" else postgresql
-        smaller = "min" if self._dialect == "sqlite" else "least"
-        larger = "max" if self._dialect == "sqlite" else "greatest"
         for grain in GRAIN_MS:
             bucket = bucket_start(c.ts, grain)
             ends = c.group_ends(bucket)
             starts = np.concatenate(([0], ends[:-1]))
             last = ends - 1
-            rows = [
-                {
-                    "grain": grain,
-                    "entity_id": int(e),
-                    "metric_id": int(m),
-                    "bucket_ms": int(b),
-                    "count": int(n),
-                    "sum": float(s),
-                    "min": float(lo),
-                    "max": float(hi),
-                    "last_ts_ms": int(lt),
-                    "last": float(lv),
-                }
-                for e, m, b, n, s, lo, hi, lt, lv in zip(
-                    c.entity[starts],
-                    c.metric[starts],
-                    bucket[starts],
-                    ends - starts,
-                    np.add.reduceat(c.value, starts),
-                    np.minimum.reduceat(c.value, starts),
-                    np.maximum.reduceat(c.value, starts),
-                    c.ts[last],
-                    c.value[last],
+            rows = list(
+                zip(
+                    [grain] * len(starts),
+                    c.entity[starts].tolist(),
+                    c.metric[starts].tolist(),
+                    bucket[starts].tolist(),
+                    (ends - starts).tolist(),
+                    np.add.reduceat(c.value, starts).tolist(),
+                    np.minimum.reduceat(c.value, starts).tolist(),
+                    np.maximum.reduceat(c.value, starts).tolist(),
+                    c.ts[last].tolist(),
+                    c.value[last].tolist(),
                     strict=True,
                 )
-            ]
-            stmt = dialect.insert(rollups)
-            ex = stmt.excluded
-            table = rollups.c
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["grain", "entity_id", "metric_id", "bucket_ms"],
-                set_={
-                    "count": table.count + ex.count,
-                    "sum": table.sum + ex.sum,
-                    "min": getattr(_func, smaller)(table.min, ex.min),
-                    "max": getattr(_func, larger)(table.max, ex.max),
-                    "last": _case((ex.last_ts_ms >= table.last_ts_ms, ex.last), else_=table.last),
-                    "last_ts_ms": getattr(_func, larger)(table.last_ts_ms, ex.last_ts_ms),
-                },
             )
-            conn.execute(stmt, rows)
+            self._upsert(conn, rollups, ROLLUP_COLUMNS, rows)
         ends = c.group_ends(None)
-        newest = [
-            (int(e), int(m), int(t), float(v))
-            for e, m, t, v in zip(
-                c.entity[ends - 1], c.metric[ends - 1], c.ts[ends - 1], c.value[ends - 1], strict=True
+        newest = list(
+            zip(
+                c.entity[ends - 1].tolist(),
+                c.metric[ends - 1].tolist(),
+                c.ts[ends - 1].tolist(),
+                c.value[ends - 1].tolist(),
+                strict=True,
             )
-        ]
-        stmt = dialect.insert(latest)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["entity_id", "metric_id"],
-            set_={
-                "value": _case(
-                    (stmt.excluded.ts_ms >= latest.c.ts_ms, stmt.excluded.value), else_=latest.c.value
-                ),
-                "ts_ms": getattr(_func, larger)(latest.c.ts_ms, stmt.excluded.ts_ms),
-            },
         )
-        conn.execute(
-            stmt, [{"entity_id": e, "metric_id": m, "ts_ms": t, "value": v} for e, m, t, v in newest]
-        )
+        self._upsert(conn, latest, LATEST_COLUMNS, newest)
         return newest
+
+    def _upsert(
+        self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    ) -> None:
+        """Merge aggregated rows into `rollups` or `latest` (sums add up, extremes and newest values win)."""
+        if self._dialect == "sqlite":
+            # The driver's executemany with tuples: SQLAlchemy's per-row parameter processing would cost
+            # more than the statement itself at 100,000 points/s.
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(SQLITE_UPSERT[table.name], rows)
+            return
+        stmt = postgresql.insert(table)
+        ex = stmt.excluded
+        t = table.c
+        newer = ex.last_ts_ms >= t.last_ts_ms if table is rollups else ex.ts_ms >= t.ts_ms
+        if table is rollups:
+            merged: dict[str, Any] = {
+                "count": t.count + ex.count,
+                "sum": t.sum + ex.sum,
+                "min": _func.least(t.min, ex.min),
+                "max": _func.greatest(t.max, ex.max),
+                "last": _case((newer, ex.last), else_=t.last),
+                "last_ts_ms": _func.greatest(t.last_ts_ms, ex.last_ts_ms),
+            }
+        else:
+            merged = {
+                "value": _case((newer, ex.value), else_=t.value),
+                "ts_ms": _func.greatest(t.ts_ms, ex.ts_ms),
+            }
+        keys = [c.name for c in table.primary_key.columns]
+        conn.execute(
+            stmt.on_conflict_do_update(index_elements=keys, set_=merged),
+            [dict(zip(columns, r, strict=True)) for r in rows],
+        )
+
+
+ROLLUP_COLUMNS = (
+    "grain",
+    "entity_id",
+    "metric_id",
+    "bucket_ms",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "last_ts_ms",
+    "last",
+)
+LATEST_COLUMNS = ("entity_id", "metric_id", "ts_ms", "value")
+# In SQLite's upsert, unqualified columns on the right-hand side are the stored row's values.
+SQLITE_UPSERT = {
+    "rollups": (
+        f"INSERT INTO rollups ({', '.join(ROLLUP_COLUMNS)}) VALUES ({', '.join('?' * len(ROLLUP_COLUMNS))})"
+        " ON CONFLICT (grain, entity_id, metric_id, bucket_ms) DO UPDATE SET"
+        " count = count + excluded.count, sum = sum + excluded.sum,"
+        " min = min(min, excluded.min), max = max(max, excluded.max),"
+        " last = CASE WHEN excluded.last_ts_ms >= last_ts_ms THEN excluded.last ELSE last END,"
+        " last_ts_ms = max(last_ts_ms, excluded.last_ts_ms)"
+    ),
+    "latest": (
+        "INSERT INTO latest (entity_id, metric_id, ts_ms, value) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (entity_id, metric_id) DO UPDATE SET"
+        " value = CASE WHEN excluded.ts_ms >= ts_ms THEN excluded.value ELSE value END,"
+        " ts_ms = max(ts_ms, excluded.ts_ms)"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
