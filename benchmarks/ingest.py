@@ -228,7 +228,11 @@ def main() -> None:
                 )
             finally:
                 server.terminate()
-                server.wait(10)
+                try:
+                    server.wait(10)
+                except subprocess.TimeoutExpired:  # an open SSE stream can hold a graceful shutdown
+                    server.kill()
+                    server.wait()
     med = {k: statistics.median(v) for k, v in results.items()}
     print("\nmedians over", args.runs, "runs")
     print(
