@@ -1,0 +1,370 @@
+"""The operations room's API: alert rules (CRUD, domain templates), alerts, and incidents with their
+transitions, comments and attachments.
+
+The router reads the rule engine and the incident desk from `app.state.rules` and `app.state.incidents`
+(set by `create_app`), so it runs in any app that provides them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated, Any, Literal, TypeVar
+
+import anyio.to_thread
+from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field, field_validator
+from starlette.datastructures import UploadFile
+
+from cityops.core.incidents import (
+    ACTIVE,
+    IllegalTransition,
+    IncidentConflict,
+    IncidentDesk,
+    IncidentFieldError,
+    IncidentFilter,
+    IncidentNotFound,
+    NewIncident,
+    State,
+)
+from cityops.core.incidents_attachments import AttachmentError
+from cityops.core.rules import SUB_CATEGORIES, Category, RuleError, Severity
+from cityops.core.rules_alerts import AlertFilter, alert_to_dict, get_alert, list_alerts
+from cityops.core.rules_engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
+
+router = APIRouter(tags=["operations"])
+
+T = TypeVar("T")
+Actor = Annotated[
+    str | None, Field(max_length=100, description="who does it (free text until accounts exist)")
+]
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def rules_of(request: Request) -> RuleEngine:
+    engine: RuleEngine = request.app.state.rules
+    return engine
+
+
+def desk_of(request: Request) -> IncidentDesk:
+    desk: IncidentDesk = request.app.state.incidents
+    return desk
+
+
+def _field(status: int, field: str, message: str, where: str = "body") -> HTTPException:
+    return HTTPException(status, detail=[{"loc": [where, field], "field": field, "msg": message}])
+
+
+async def _answer(call: Awaitable[T]) -> T:
+    """Turn the kernel's errors into HTTP answers that name the field (4xx, never 500)."""
+    try:
+        return await call
+    except RuleError as exc:
+        raise HTTPException(422, detail=[e.to_dict() for e in exc.errors]) from None
+    except (RuleNotFound, IncidentNotFound) as exc:
+        raise HTTPException(404, detail=f"not found: {exc.args[0]}") from None
+    except IllegalTransition as exc:
+        detail = {"msg": str(exc), "from": exc.from_state, "to": exc.to_state, "allowed": exc.allowed}
+        raise HTTPException(409, detail=detail) from None
+    except (RuleConflict, IncidentConflict) as exc:
+        raise HTTPException(409, detail=str(exc)) from None
+    except IncidentFieldError as exc:
+        raise _field(422, exc.field, exc.message) from None
+    except AttachmentError as exc:
+        raise _field(exc.status, exc.field, exc.message) from None
+
+
+# --- rules -----------------------------------------------------------------------------------------
+def _rule(engine: RuleEngine, stored: StoredRule) -> dict[str, Any]:
+    return {**stored.to_dict(), "open_alerts": engine.open_alerts_of(stored.rule.id)}
+
+
+RULE_EXAMPLE = {
+    "id": "congestion-tdm",
+    "kind": "duration",
+    "title": {"vi": "Ùn tắc kéo dài", "en": "Lasting congestion", "ja": "渋滞の継続"},
+    "severity": "high",
+    "category": "traffic",
+    "sub_category": "trafficJam",
+    "entity_type": "Camera",
+    "metric": "occupancy",
+    "op": ">",
+    "value": 80,
+    "minutes": 10,
+    "area": "legacy:718",
+}
+RuleBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="A rule (kind: threshold, duration, absence, rate_of_change, indicator_off_target), "
+        "optionally `template` with overrides; see docs/operations.md",
+        examples=[RULE_EXAMPLE],
+    ),
+]
+
+
+@router.get("/api/rules", summary="Alert rules")
+async def get_rules(request: Request) -> list[dict[str, Any]]:
+    engine = rules_of(request)
+    return [_rule(engine, stored) for stored in engine.rules()]
+
+
+@router.get("/api/rule-templates", summary="Rule templates shipped by the domains")
+async def get_rule_templates(request: Request) -> list[dict[str, Any]]:
+    templates = rules_of(request).catalogue.templates
+    return [{"id": t.id, "title": t.title, "defaults": t.defaults} for t in templates.values()]
+
+
+@router.get("/api/rules/{rule_id}", summary="One alert rule")
+async def get_rule(request: Request, rule_id: str) -> dict[str, Any]:
+    engine = rules_of(request)
+    try:
+        return _rule(engine, engine.get(rule_id))
+    except RuleNotFound:
+        raise HTTPException(404, detail=f"not found: rule {rule_id}") from None
+
+
+@router.post("/api/rules", status_code=201, summary="Create an alert rule (or one from a template)")
+async def post_rule(request: Request, body: RuleBody) -> dict[str, Any]:
+    engine = rules_of(request)
+    return _rule(engine, await _answer(engine.create(body)))
+
+
+@router.put("/api/rules/{rule_id}", summary="Replace an alert rule")
+async def put_rule(request: Request, rule_id: str, body: RuleBody) -> dict[str, Any]:
+    engine = rules_of(request)
+    return _rule(engine, await _answer(engine.replace(rule_id, body)))
+
+
+@router.delete("/api/rules/{rule_id}", status_code=204, summary="Delete an alert rule (its alerts clear)")
+async def delete_rule(request: Request, rule_id: str) -> Response:
+    await _answer(rules_of(request).delete(rule_id))
+    return Response(status_code=204)
+
+
+# --- alerts ----------------------------------------------------------------------------------------
+@router.get("/api/alerts", summary="Alerts (Smart Data Models Alert), newest first")
+async def get_alerts(
+    request: Request,
+    state: Literal["open", "cleared", "all"] = "open",
+    severity: Severity | None = None,
+    category: Category | None = None,
+    rule: Annotated[str | None, Query(max_length=64)] = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    area: Annotated[str | None, Query(max_length=32, description="area code; its sub-areas count")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    engine = rules_of(request)
+    desk = desk_of(request)
+
+    def read() -> tuple[int, list[dict[str, Any]]]:
+        with engine.engine.connect() as conn:
+            codes = desk.areas_under(conn, area) if area else None
+            where = AlertFilter(state, severity, category, rule, source, codes)
+            return list_alerts(conn, where, limit, offset)
+
+    total, items = await anyio.to_thread.run_sync(read)
+    return {"total": total, "items": items}
+
+
+@router.get("/api/alerts/{alert_id}", summary="One alert")
+async def get_one_alert(request: Request, alert_id: int) -> dict[str, Any]:
+    engine = rules_of(request)
+
+    def read() -> dict[str, Any] | None:
+        with engine.engine.connect() as conn:
+            row = get_alert(conn, alert_id)
+            return None if row is None else alert_to_dict(row)
+
+    alert = await anyio.to_thread.run_sync(read)
+    if alert is None:
+        raise HTTPException(404, detail=f"not found: alert {alert_id}")
+    return alert
+
+
+class AlertIncidentIn(BaseModel):
+    incident_id: int | None = Field(default=None, description="join this incident; leave out to open one")
+    actor: Actor = None
+
+
+@router.post("/api/alerts/{alert_id}/incident", summary="Open an incident from an alert, or join one")
+async def post_alert_incident(request: Request, alert_id: int, body: AlertIncidentIn) -> dict[str, Any]:
+    return await _answer(desk_of(request).link_alert(alert_id, body.incident_id, body.actor))
+
+
+# --- incidents -------------------------------------------------------------------------------------
+class PointGeometry(BaseModel):
+    type: Literal["Point"]
+    coordinates: Annotated[list[float], Field(min_length=2, max_length=2)]
+
+    @field_validator("coordinates")
+    @classmethod
+    def _range(cls, value: list[float]) -> list[float]:
+        lon, lat = value
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError("longitude/latitude out of range")
+        return value
+
+
+class IncidentIn(BaseModel):
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    severity: Severity = "medium"
+    category: Category
+    sub_category: str | None = None
+    location: PointGeometry | None = None
+    source: Annotated[str | None, Field(max_length=200, description="URN of the entity concerned")] = None
+    actor: Actor = None
+
+    @field_validator("sub_category")
+    @classmethod
+    def _sub_category(cls, value: str | None) -> str | None:
+        if value is not None and value not in SUB_CATEGORIES:
+            raise ValueError(f"unknown subCategory {value!r} (Smart Data Models Alert)")
+        return value
+
+
+class TransitionIn(BaseModel):
+    to: State
+    agency: Annotated[str | None, Field(max_length=200, description="required to assign")] = None
+    note: Annotated[str | None, Field(max_length=10_000)] = None
+    actor: Actor = None
+
+
+class CommentIn(BaseModel):
+    text: Annotated[str, Field(min_length=1, max_length=10_000)]
+    actor: Actor = None
+
+
+@router.get("/api/incidents", summary="Incidents, newest first (with a location for map markers)")
+async def get_incidents(
+    request: Request,
+    state: Annotated[list[State] | None, Query(description="repeat to ask for several")] = None,
+    severity: Annotated[list[Severity] | None, Query(description="repeat to ask for several")] = None,
+    area: Annotated[str | None, Query(max_length=32, description="area code; its sub-areas count")] = None,
+    escalated: bool | None = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    where = IncidentFilter(tuple(state or ()), tuple(severity or ()), area, escalated, source)
+    total, items = await desk_of(request).search(where, limit, offset)
+    return {"total": total, "items": items}
+
+
+@router.get("/api/incidents/map", summary="Incidents not yet closed, as GeoJSON for the map")
+async def get_incidents_map(request: Request) -> dict[str, Any]:
+    _, items = await desk_of(request).search(IncidentFilter(states=(*ACTIVE, "resolved")), limit=10_000)
+    features = [
+        {
+            "type": "Feature",
+            "id": item["id"],
+            "geometry": item["location"],
+            "properties": {k: v for k, v in item.items() if k != "location"},
+        }
+        for item in items
+        if item["location"] is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.post("/api/incidents", status_code=201, summary="Open an incident by hand")
+async def post_incident(request: Request, body: IncidentIn) -> dict[str, Any]:
+    lon, lat = body.location.coordinates if body.location else (None, None)
+    new = NewIncident(
+        title=body.title,
+        severity=body.severity,
+        category=body.category,
+        description=body.description,
+        sub_category=body.sub_category,
+        source=body.source,
+        lon=lon,
+        lat=lat,
+    )
+    return await _answer(desk_of(request).open(new, body.actor))
+
+
+@router.get("/api/incidents/{incident_id}", summary="One incident with its history, alerts and attachments")
+async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
+    return await _answer(desk_of(request).get(incident_id))
+
+
+@router.post(
+    "/api/incidents/{incident_id}/transitions",
+    summary="Move an incident along its lifecycle (409 when the move is not allowed)",
+)
+async def post_transition(request: Request, incident_id: int, body: TransitionIn) -> dict[str, Any]:
+    desk = desk_of(request)
+    return await _answer(desk.transition(incident_id, body.to, body.actor, body.note, body.agency))
+
+
+@router.get("/api/incidents/{incident_id}/history", summary="Audit trail of one incident")
+async def get_history(request: Request, incident_id: int) -> list[dict[str, Any]]:
+    return await _answer(desk_of(request).history(incident_id))
+
+
+@router.get("/api/incidents/{incident_id}/comments", summary="Comments on one incident")
+async def get_comments(request: Request, incident_id: int) -> list[dict[str, Any]]:
+    return await _answer(desk_of(request).history(incident_id, kind="comment"))
+
+
+@router.post("/api/incidents/{incident_id}/comments", status_code=201, summary="Comment on an incident")
+async def post_comment(request: Request, incident_id: int, body: CommentIn) -> dict[str, Any]:
+    return await _answer(desk_of(request).comment(incident_id, body.text, body.actor))
+
+
+@router.get("/api/incidents/{incident_id}/attachments", summary="Files attached to one incident")
+async def get_attachments(request: Request, incident_id: int) -> list[dict[str, Any]]:
+    return await _answer(desk_of(request).attachments_of(incident_id))
+
+
+@router.post(
+    "/api/incidents/{incident_id}/attachments",
+    status_code=201,
+    summary="Attach a file (multipart field `file`, optional `actor`; at most 10 MiB)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "actor": {"type": "string", "maxLength": 100},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+async def post_attachment(request: Request, incident_id: int) -> dict[str, Any]:
+    desk = desk_of(request)
+    limit = desk.settings.max_attachment_bytes
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit + MULTIPART_OVERHEAD:
+        raise _field(413, "file", f"is larger than the limit of {limit} bytes")
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
+        raise _field(415, "content-type", "send multipart/form-data with the file in field 'file'", "header")
+    async with request.form(max_files=1, max_fields=4) as form:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise _field(422, "file", "is required (a multipart file field named 'file')")
+        actor = form.get("actor")
+        if actor is not None and (not isinstance(actor, str) or len(actor) > 100):
+            raise _field(422, "actor", "must be text of at most 100 characters")
+        return await _answer(desk.attach_file(incident_id, upload.file, upload.filename or "", actor))
+
+
+@router.get("/api/incidents/{incident_id}/attachments/{attachment_id}", summary="Download an attachment")
+async def get_attachment(request: Request, incident_id: int, attachment_id: int) -> FileResponse:
+    path, meta = await _answer(desk_of(request).attachment_file(incident_id, attachment_id))
+    return FileResponse(
+        path,
+        media_type=meta["content_type"],
+        filename=meta["name"],
+        headers={"X-Content-Type-Options": "nosniff"},
+    )
