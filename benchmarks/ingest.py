@@ -28,6 +28,8 @@ from pathlib import Path
 import httpx
 import orjson
 
+from cityops.core.access import NewUser, Role, create_user
+from cityops.core.access_tokens import issue_token
 from cityops.core.entities import make_urn
 from cityops.core.ingest import validate_points
 from cityops.core.kernel import Kernel
@@ -48,6 +50,16 @@ def prepare(url: str) -> list[str]:
         urns.append(urn)
     kernel.engine.dispose()
     return urns
+
+
+def operator_headers(url: str) -> dict[str, str]:
+    """An operator account's bearer token: it may send data and read the live feed."""
+    kernel = Kernel.open(url, node_modules=REPO / "node_modules")
+    with kernel.engine.begin() as conn:
+        create_user(conn, NewUser("bench", Role.OPERATOR), actor="bench")
+        issued = issue_token(conn, "bench", "user", "bench", actor="bench")
+    kernel.engine.dispose()
+    return {"Authorization": f"Bearer {issued.secret}"}
 
 
 def make_points(urns: list[str], batch_no: int) -> list[dict[str, object]]:
@@ -128,9 +140,9 @@ def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
-def over_http(base: str, urns: list[str], seconds: float) -> float:
+def over_http(base: str, urns: list[str], seconds: float, auth: dict[str, str]) -> float:
     bodies = [orjson.dumps({"points": make_points(urns, 1000 + n)}) for n in range(200)]
-    headers = {"content-type": "application/json"}
+    headers = {"content-type": "application/json", **auth}
     done = 0
     with httpx.Client(base_url=base, timeout=60) as client:
         start = time.perf_counter()
@@ -144,7 +156,7 @@ def over_http(base: str, urns: list[str], seconds: float) -> float:
 
 
 def feed_latency(
-    base: str, urns: list[str], seconds: float, rate: int = 10_000
+    base: str, urns: list[str], seconds: float, auth: dict[str, str], rate: int = 10_000
 ) -> tuple[float, float, float]:
     """Post `rate` points/s in batches of 1,000 and time each batch until its SSE event arrives."""
     per_batch = 1000
@@ -155,7 +167,10 @@ def feed_latency(
     stop = threading.Event()
 
     def listen() -> None:
-        with httpx.Client(base_url=base, timeout=None) as client, client.stream("GET", "/api/live") as stream:
+        with (
+            httpx.Client(base_url=base, timeout=None, headers=auth) as client,
+            client.stream("GET", "/api/live") as stream,
+        ):
             event = ""
             for line in stream.iter_lines():
                 if line.startswith("event:"):
@@ -175,7 +190,7 @@ def feed_latency(
         points = make_points(urns, 5000 + n)[:per_batch]
         bodies.append(orjson.dumps({"points": points}))
     actual_start = time.perf_counter()
-    with httpx.Client(base_url=base, timeout=30) as client:
+    with httpx.Client(base_url=base, timeout=30, headers=auth) as client:
         for n, body in enumerate(bodies):
             due = actual_start + n * interval
             pause = due - time.perf_counter()
@@ -212,13 +227,14 @@ def main() -> None:
             results["peer"].append(sqlite_peer(urns, args.seconds))
             print(f"  sqlite3 peer      {results['peer'][-1]:>10,.0f} points/s", flush=True)
             prepare(f"sqlite:///{tmp}/b.sqlite")
+            auth = operator_headers(f"sqlite:///{tmp}/b.sqlite")
             port = 18080 + run
             server = start_server(f"sqlite:///{tmp}/b.sqlite", port)
             try:
                 base = f"http://127.0.0.1:{port}"
-                results["http"].append(over_http(base, urns, args.seconds))
+                results["http"].append(over_http(base, urns, args.seconds, auth))
                 print(f"  HTTP batch API    {results['http'][-1]:>10,.0f} points/s", flush=True)
-                p50, p99, rate = feed_latency(base, urns, args.seconds)
+                p50, p99, rate = feed_latency(base, urns, args.seconds, auth)
                 results["p50"].append(p50)
                 results["p99"].append(p99)
                 results["rate"].append(rate)

@@ -1,14 +1,23 @@
-"""Fixtures shared by every test folder: a kernel on a fresh SQLite file, and a real HTTP server."""
+"""Fixtures shared by every test folder: a kernel on a fresh SQLite file, and a real HTTP server.
+
+Every test database holds an admin account `test-admin` with an API token: `client` sends it, and
+`auth_headers` gives it to tests that talk to `live_server` themselves. A browser test signs in with
+`session_cookies` (Playwright: `context.add_cookies(session_cookies)`) or through the page with
+`browser_account` (an operator's username and password).
+"""
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -16,10 +25,13 @@ from fastapi.testclient import TestClient
 
 from cityops.api.app import create_app
 from cityops.config import Settings
+from cityops.core.access import NewUser, Role, create_user
+from cityops.core.access_tokens import issue_token
 from cityops.core.kernel import Kernel
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"
+TEST_ADMIN = "test-admin"
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +39,23 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Migrated and loaded once per session; each test gets its own copy."""
     path = tmp_path_factory.mktemp("template") / "cityops.sqlite"
     kernel = Kernel.open(f"sqlite:///{path}", node_modules=NODE_MODULES)
+    with kernel.engine.begin() as conn:
+        create_user(conn, NewUser(TEST_ADMIN, Role.ADMIN), actor="tests")
+        issued = issue_token(conn, "tests", "user", TEST_ADMIN, actor="tests")
+    (path.parent / "admin-token").write_text(issued.secret, encoding="utf-8")
     kernel.engine.dispose()
     return path
+
+
+@pytest.fixture(scope="session")
+def admin_token(template_db: Path) -> str:
+    """The API token of `test-admin`, present in every test database."""
+    return (template_db.parent / "admin-token").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def auth_headers(admin_token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {admin_token}"}
 
 
 @pytest.fixture
@@ -57,8 +84,9 @@ def app(kernel: Kernel, settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as test_client:
+def client(app: FastAPI, auth_headers: dict[str, str]) -> Iterator[TestClient]:
+    """A client signed in as `test-admin` (bearer token); delete its `Authorization` header to be nobody."""
+    with TestClient(app, headers=auth_headers) as test_client:
         yield test_client
 
 
@@ -94,3 +122,32 @@ def live_server(app: FastAPI) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Account:
+    username: str
+    password: str
+    role: Role
+
+
+@pytest.fixture
+def browser_account(kernel: Kernel) -> Account:
+    """An operator account with a known password, to sign in through the page."""
+    account = Account("browser-operator", secrets.token_urlsafe(16), Role.OPERATOR)
+    with kernel.engine.begin() as conn:
+        create_user(conn, NewUser(account.username, account.role, password=account.password), actor="tests")
+    return account
+
+
+@pytest.fixture
+def session_cookies(live_server: str, browser_account: Account) -> list[dict[str, str]]:
+    """The cookies of a signed-in web session of `browser_account` on `live_server`, in Playwright's
+    shape: `context.add_cookies(session_cookies)`; unsafe requests also need the `cityops_csrf` cookie's
+    value in the `X-CSRF-Token` header."""
+    response = httpx.post(
+        f"{live_server}/api/auth/login",
+        json={"username": browser_account.username, "password": browser_account.password},
+    )
+    response.raise_for_status()
+    return [{"name": name, "value": value, "url": live_server} for name, value in response.cookies.items()]

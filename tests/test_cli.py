@@ -28,7 +28,8 @@ def run(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def demo_server(tmp_path: Path, unused_port: int, node_modules: Path) -> Iterator[str]:
+def demo_server(tmp_path: Path, unused_port: int, node_modules: Path) -> Iterator[httpx.Client]:
+    """The demo, and a client signed in with the operator account the demo prints."""
     port = unused_port
     env = {**os.environ, "CITYOPS_NODE_MODULES": str(node_modules)}
     url = f"sqlite:///{tmp_path / 'demo.sqlite'}"
@@ -40,7 +41,12 @@ def demo_server(tmp_path: Path, unused_port: int, node_modules: Path) -> Iterato
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+    printed: list[str] = []
     try:
+        assert proc.stdout is not None
+        while not any("demo sign-in" in line for line in printed) and (line := proc.stdout.readline()):
+            printed.append(line)
+        username, password = printed[-1].rsplit(":", 1)[1].split(" / ")
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -48,23 +54,26 @@ def demo_server(tmp_path: Path, unused_port: int, node_modules: Path) -> Iterato
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        yield base
+        with httpx.Client(base_url=base, timeout=15) as client:
+            credentials = {"username": username.strip(), "password": password.strip()}
+            assert client.post("/api/auth/login", json=credentials).status_code == 200
+            yield client
     finally:
         proc.terminate()
-        output, _ = proc.communicate(timeout=20)
-        assert f"http://127.0.0.1:{port}/" in output
+        # Read through the text wrapper: `communicate` would skip what `readline` already buffered.
+        output = proc.stdout.read() if proc.stdout else ""
+        proc.wait(timeout=20)
+        assert f"http://127.0.0.1:{port}/" in "".join(printed) + output
 
 
-def test_demo_serves_simulated_province_and_the_feed_moves(demo_server: str) -> None:
-    meta = httpx.get(f"{demo_server}/api/meta").json()
+def test_demo_serves_simulated_province_and_the_feed_moves(demo_server: httpx.Client) -> None:
+    assert httpx.get(demo_server.base_url.join("/api/meta")).status_code == 401  # signed out: nothing to read
+    meta = demo_server.get("/api/meta").json()
     assert meta["simulated"] is True
-    cameras = httpx.get(f"{demo_server}/api/entities", params={"type": "Camera"}).json()["features"]
+    cameras = demo_server.get("/api/entities", params={"type": "Camera"}).json()["features"]
     assert all(c["properties"]["attributes"]["simulated"] for c in cameras)
     seen = 0
-    with (
-        httpx.Client(base_url=demo_server, timeout=15) as client,
-        client.stream("GET", "/api/live") as stream,
-    ):
+    with demo_server.stream("GET", "/api/live") as stream:
         for line in stream.iter_lines():
             if line.startswith("event: observations") or line.startswith("event:observations"):
                 seen += 1

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 import uvicorn
 
+from cityops.cli_users import DEMO_USERNAME, ensure_demo_operator, users_app
 from cityops.config import Settings
+
+if TYPE_CHECKING:
+    from cityops.core.kernel import Kernel
 
 app = typer.Typer(help="cityops — Trung tâm điều hành thành phố thông minh (Smart City Operations Center)")
 db_app = typer.Typer(help="The store: schema and reference data.")
 app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+
+DEMO_RULES = Path(__file__).parent / "demo_rules.toml"
 
 DatabaseOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: CITYOPS_DATABASE_URL)")]
 
@@ -25,7 +32,20 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
-def _serve(settings: Settings) -> None:
+def _print_demo_account(kernel: Kernel, settings: Settings) -> None:
+    with kernel.engine.begin() as conn:
+        password = ensure_demo_operator(conn, settings.access.min_password_length)
+    if password is None:
+        typer.echo(f"Tài khoản '{DEMO_USERNAME}' đã có sẵn / account '{DEMO_USERNAME}' exists: use your own")
+        return
+    typer.secho(
+        f"Đăng nhập thử nghiệm / demo sign-in (operator): {DEMO_USERNAME} / {password}",
+        fg=typer.colors.YELLOW,
+        bold=True,
+    )
+
+
+def _serve(settings: Settings, demo: bool = False) -> None:
     from cityops.api.app import create_app
     from cityops.core.kernel import Kernel
 
@@ -36,6 +56,8 @@ def _serve(settings: Settings) -> None:
     if settings.simulate:
         count = kernel.load_samples()
         typer.echo(f"Đã nạp {count} đối tượng mẫu (sample entities loaded, simulated data)")
+    if demo:
+        _print_demo_account(kernel, settings)
     url = f"http://{settings.host}:{settings.port}/"
     typer.secho(f"cityops đang chạy tại / running at {url}", fg=typer.colors.GREEN, bold=True)
     uvicorn.run(create_app(kernel, settings), host=settings.host, port=settings.port, log_level="warning")
@@ -58,7 +80,10 @@ def demo(
     database_url: DatabaseOption = None,
 ) -> None:
     """Start the operations center with the sample province and simulated devices."""
-    _serve(_settings(database_url, host=host, port=port, simulate=True))
+    settings = _settings(database_url, host=host, port=port, simulate=True)
+    if settings.rules.file is None:
+        settings.rules = settings.rules.model_copy(update={"file": DEMO_RULES})
+    _serve(settings, demo=True)
 
 
 @db_app.command("upgrade")

@@ -12,6 +12,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from cityops.core.access import AccessSettings
+from cityops.core.incidents import IncidentSettings
+from cityops.core.rules import RuleSettings
+
 DEFAULT_CONFIG_FILE = Path("cityops.toml")
 
 
@@ -35,6 +39,17 @@ class Settings(BaseSettings):
     language: str = Field(default="vi", pattern="^(vi|en|ja)$")
     node_modules: Path = Field(
         default=Path("node_modules"), description="Where set-up installed the npm packages (map data)."
+    )
+    rules: RuleSettings = Field(default_factory=RuleSettings, description="Alert rules: file and timers.")
+    incidents: IncidentSettings = Field(
+        default_factory=IncidentSettings, description="Incidents: SLA per severity, attachments."
+    )
+    auth_required: bool = Field(
+        default=True,
+        description="Sign-in needed to read; false: anonymous visitors read dashboards (never change them).",
+    )
+    access: AccessSettings = Field(
+        default_factory=AccessSettings, description="Sessions, login rate limits, password length."
     )
 
     @classmethod

@@ -8,13 +8,13 @@ import httpx
 import orjson
 
 
-def test_posted_batch_arrives_on_the_live_feed(live_server: str) -> None:
+def test_posted_batch_arrives_on_the_live_feed(live_server: str, auth_headers: dict[str, str]) -> None:
     events: list[tuple[str, dict[str, object]]] = []
     hello = threading.Event()
 
     def listen() -> None:
         with (
-            httpx.Client(base_url=live_server, timeout=10) as client,
+            httpx.Client(base_url=live_server, timeout=10, headers=auth_headers) as client,
             client.stream("GET", "/api/live") as stream,
         ):
             name = ""
@@ -37,7 +37,7 @@ def test_posted_batch_arrives_on_the_live_feed(live_server: str) -> None:
         "time": "2026-11-23T08:00:00+07:00",
         "value": 3,
     }
-    response = httpx.post(f"{live_server}/api/ingest", json={"points": [point]})
+    response = httpx.post(f"{live_server}/api/ingest", json={"points": [point]}, headers=auth_headers)
     assert response.status_code == 202
     listener.join(5)
     assert events[0] == ("hello", {"simulated": False})

@@ -8,11 +8,13 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from cityops import __version__
-from cityops.api import ingest, live, map, meta
+from cityops.api import auth, ingest, live, map, meta, operations, users
+from cityops.api.scoping import operations_guard
 from cityops.config import Settings
+from cityops.core.access_throttle import LoginThrottle
 from cityops.core.kernel import Kernel
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,11 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks: list[asyncio.Task[None]] = []
+        kernel.rules.configure(settings.rules)
+        kernel.incidents.configure(settings.incidents)
+        await kernel.rules.start()
+        tasks.append(asyncio.create_task(kernel.rules.run_timer(), name="rules-timer"))
+        tasks.append(asyncio.create_task(kernel.incidents.run_timer(), name="incidents-sla"))
         if settings.simulate:
             for domain in kernel.domains:
                 if domain.simulator is not None:
@@ -45,11 +52,19 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     )
     app.state.kernel = kernel
     app.state.settings = settings
-    for router in (ingest.router, map.router, meta.router, live.router):
+    app.state.rules = kernel.rules
+    app.state.incidents = kernel.incidents
+    app.state.login_throttle = LoginThrottle(settings.access)
+    # Each kernel router declares who may call each endpoint (cityops.api.auth); the operations and
+    # domain routers are guarded as a whole.
+    for router in (ingest.router, map.router, meta.router, live.router, auth.router, users.router):
         app.include_router(router)
+    app.include_router(operations.router, dependencies=[Depends(operations_guard)])
     for domain in kernel.domains:
         if domain.router is not None:
-            app.include_router(domain.router(kernel), prefix=f"/api/{domain.name}")
+            app.include_router(
+                domain.router(kernel), prefix=f"/api/{domain.name}", dependencies=[Depends(auth.by_method())]
+            )
     # The web layer sits on top of the API; it is optional so the API runs headless.
     try:
         pages = importlib.import_module("cityops.web.pages")

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from cityops.api.auth import Ingestor
 from cityops.api.state import kernel_of, settings_of
 from cityops.core.ingest import FieldError, IngestError, parse_json, parse_ndjson, validate_points
 
@@ -58,7 +59,7 @@ async def read_limited_body(request: Request, limit: int) -> bytes | None:
         }
     },
 )
-async def ingest(request: Request) -> Any:
+async def ingest(request: Request, principal: Ingestor) -> Any:
     kernel = kernel_of(request)
     settings = settings_of(request)
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -76,5 +77,5 @@ async def ingest(request: Request) -> Any:
         batch = validate_points(raw, kernel.registry, kernel.now_ms(), settings.max_batch_points, lines)
     except IngestError as exc:
         return _error(422, exc.errors)
-    stored = await kernel.record(batch, source="http")
+    stored = await kernel.record(batch, source=f"http:{principal.actor}"[:64])
     return {"batch_id": stored.batch_id, "points": stored.accepted, "duplicates": stored.duplicates}

@@ -6,17 +6,43 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from cityops.api.auth import Reader
 from cityops.api.map import iso
+from cityops.api.scoping import event_visible
 from cityops.api.state import kernel_of
 from cityops.core.bus import Mailbox
-from cityops.core.events import EntityUpserted, Event, ObservationsRecorded
+from cityops.core.events import (
+    AlertCleared,
+    AlertRaised,
+    EntityUpserted,
+    Event,
+    IncidentChanged,
+    ObservationsRecorded,
+)
 
 router = APIRouter(tags=["live"])
 
 KEEPALIVE_SECONDS = 15.0
+SUBJECTS = (
+    ObservationsRecorded.subject,
+    EntityUpserted.subject,
+    AlertRaised.subject,
+    IncidentChanged.subject,
+)
+
+
+def event_name(event: Event) -> str:
+    if isinstance(event, ObservationsRecorded):
+        return "observations"
+    if isinstance(event, AlertRaised | AlertCleared):
+        return "alert"
+    if isinstance(event, IncidentChanged):
+        return "incident"
+    return "entity"
 
 
 def to_wire(event: Event) -> dict[str, Any]:
@@ -41,9 +67,9 @@ def to_wire(event: Event) -> dict[str, Any]:
 
 
 @router.get("/api/live", response_class=EventSourceResponse, summary="Live events (Server-Sent Events)")
-async def live(request: Request) -> AsyncIterator[ServerSentEvent]:
+async def live(request: Request, principal: Reader) -> AsyncIterator[ServerSentEvent]:
     kernel = kernel_of(request)
-    mailbox = Mailbox(kernel.bus, (ObservationsRecorded.subject, EntityUpserted.subject))
+    mailbox = Mailbox(kernel.bus, SUBJECTS)
     try:
         yield ServerSentEvent(event="hello", data={"simulated": kernel.simulated})
         while True:
@@ -52,7 +78,10 @@ async def live(request: Request) -> AsyncIterator[ServerSentEvent]:
             except TimeoutError:
                 yield ServerSentEvent(comment="keep-alive")
                 continue
-            name = "observations" if isinstance(event, ObservationsRecorded) else "entity"
-            yield ServerSentEvent(event=name, data=to_wire(event))
+            if principal.scope is not None and not await anyio.to_thread.run_sync(
+                event_visible, kernel.engine, principal, event
+            ):
+                continue
+            yield ServerSentEvent(event=event_name(event), data=to_wire(event))
     finally:
         mailbox.close()

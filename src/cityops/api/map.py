@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from cityops.api.auth import Ingestor, Reader
 from cityops.api.state import kernel_of
 from cityops.core import areas
 from cityops.core.entities import EntityError
@@ -27,6 +28,7 @@ def iso(ts_ms: int) -> str:
 @router.get("/api/areas", summary="Administrative areas as GeoJSON")
 async def get_areas(
     request: Request,
+    principal: Reader,
     scheme: Literal["2025", "legacy"] = "2025",
     level: Literal["province", "district", "ward"] = "ward",
 ) -> dict[str, Any]:
@@ -77,6 +79,7 @@ def entities_geojson(kernel: Kernel, entity_type: str | None, area: str | None) 
 @router.get("/api/entities", summary="Entities with their newest values, as GeoJSON")
 async def get_entities(
     request: Request,
+    principal: Reader,
     type: Annotated[str | None, Query(max_length=64)] = None,
     area: Annotated[str | None, Query(max_length=32)] = None,
 ) -> dict[str, Any]:
@@ -96,12 +99,14 @@ class EntityIn(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.post("/api/entities", status_code=201, summary="Create or update an entity")
-async def post_entity(request: Request, entity: EntityIn) -> dict[str, Any]:
+@router.post("/api/entities", status_code=201, summary="Create or update an entity (audited)")
+async def post_entity(request: Request, principal: Ingestor, entity: EntityIn) -> dict[str, Any]:
     kernel = kernel_of(request)
     lon, lat = entity.location.coordinates if entity.location else (None, None)
     try:
-        ref, area = await kernel.upsert_entity(entity.id, entity.name, lon, lat, entity.attributes)
+        ref, area = await kernel.upsert_entity(
+            entity.id, entity.name, lon, lat, entity.attributes, actor=principal.actor
+        )
     except EntityError as exc:
         raise HTTPException(
             422, detail=[{"loc": ["body", exc.field], "field": exc.field, "msg": exc.message}]

@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 
 from cityops import __version__
+from cityops.api.auth import Reader
 from cityops.api.state import kernel_of
 from cityops.core.domain import LANGUAGES
 from cityops.core.kernel import Kernel
@@ -20,7 +21,7 @@ KERNEL_TRANSLATIONS = Path(__file__).parent.parent / "web" / "translations"
 
 
 @router.get("/api/meta", summary="Domains, entity types and whether the data are simulated")
-async def get_meta(request: Request) -> dict[str, Any]:
+async def get_meta(request: Request, principal: Reader) -> dict[str, Any]:
     kernel = kernel_of(request)
     return {
         "simulated": kernel.simulated,
@@ -76,5 +77,5 @@ def evaluate_indicators(kernel: Kernel) -> list[dict[str, Any]]:
 
 
 @router.get("/api/indicators", summary="Every indicator's current value against its target")
-async def get_indicators(request: Request) -> list[dict[str, Any]]:
+async def get_indicators(request: Request, principal: Reader) -> list[dict[str, Any]]:
     return await anyio.to_thread.run_sync(evaluate_indicators, kernel_of(request))

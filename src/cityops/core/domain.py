@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cityops.core.indicators import Indicator
     from cityops.core.kernel import Kernel
+    from cityops.core.rules import RuleTemplate
 
 LANGUAGES = ("vi", "en", "ja")
 Text = dict[str, str]  # language -> text
@@ -58,6 +59,8 @@ class Domain:
     router: Callable[[Kernel], Any] | None = None
     sample_entities: Callable[[], Iterable[tuple[str, SampleEntity]]] | None = None
     simulator: Callable[[Kernel], Coroutine[Any, Any, None]] | None = None
+    # Half-filled alert rules the operator can start from (`POST /api/rules` with `template`).
+    rule_templates: tuple[RuleTemplate, ...] = ()
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from cityops.core.domain import EntityType
 from cityops.core.schema import entities, metrics
@@ -19,6 +19,9 @@ URN_PATTERN = re.compile(
 )
 
 Locate = Callable[[float, float, str], str | None]
+# Called inside an upsert's transaction with the entity before (None when new) and after.
+OnWrite = Callable[[Connection, dict[str, Any] | None, dict[str, Any]], None]
+AUDITED_COLUMNS = ("urn", "type", "name", "lon", "lat", "area_code", "legacy_area_code", "attributes")
 
 
 class EntityError(ValueError):
@@ -88,8 +91,10 @@ class EntityRegistry:
         lon: float | None = None,
         lat: float | None = None,
         attributes: dict[str, Any] | None = None,
+        on_write: OnWrite | None = None,
     ) -> tuple[EntityRef, str | None]:
-        """Create or update an entity; returns it with its (2025) ward code located from its position."""
+        """Create or update an entity; returns it with its (2025) ward code located from its position.
+        `on_write` runs in the same transaction (the audit log)."""
         match = URN_PATTERN.match(urn)
         if match is None:
             raise EntityError("id", "must be an NGSI-LD URN 'urn:ngsi-ld:<Type>:<id>'")
@@ -119,12 +124,20 @@ class EntityRegistry:
         }
         with self._lock, self._engine.begin() as conn:
             existing = self._by_urn.get(urn)
+            before = None
+            if on_write is not None and existing is not None:
+                columns = [entities.c[name] for name in AUDITED_COLUMNS]
+                before = dict(
+                    conn.execute(select(*columns).where(entities.c.id == existing.id)).one()._mapping
+                )
             if existing is None:
                 result = conn.execute(insert(entities).values(urn=urn, created_ms=now, **values))
                 entity_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             else:
                 conn.execute(update(entities).where(entities.c.id == existing.id).values(**values))
                 entity_id = existing.id
+            if on_write is not None:
+                on_write(conn, before, {"urn": urn, **{k: v for k, v in values.items() if k != "updated_ms"}})
             ref = EntityRef(entity_id, urn, entity_type, name)
             self._by_urn[urn] = ref
         return ref, area

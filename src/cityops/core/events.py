@@ -36,6 +36,9 @@ class ObservationsRecorded(Event):
     received_ms: int
     points: int
     sample: tuple[SeriesPoint, ...] = field(default_factory=tuple)
+    # (entity id, metric id, ts_ms, value) of the newest point of *every* series in the batch, with the
+    # store's ids: what the rule engine evaluates, once per series per batch.
+    newest: tuple[tuple[int, int, int, float], ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,3 +51,57 @@ class EntityUpserted(Event):
     lon: float | None
     lat: float | None
     area_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRaised(Event):
+    """A rule's condition began for `source` (an entity URN or an indicator id); one open alert per pair."""
+
+    subject: ClassVar[str] = "alerts"
+
+    alert_id: int
+    rule_id: str
+    source: str
+    source_name: str
+    severity: str
+    category: str
+    sub_category: str | None
+    title: dict[str, str]
+    description: dict[str, str]
+    value: float | None
+    raised_ms: int
+    area_code: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    opens_incident: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCleared(Event):
+    subject: ClassVar[str] = "alerts"
+
+    alert_id: int
+    rule_id: str
+    source: str
+    cleared_ms: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentChanged(Event):
+    """An incident was created or changed; `change` says how (created, transition, comment, attachment,
+    alert, alert_cleared, escalated)."""
+
+    subject: ClassVar[str] = "incidents"
+
+    incident_id: int
+    change: str
+    state: str
+    severity: str
+    title: str
+    ts_ms: int
+    from_state: str | None = None
+    escalation: str | None = None
+    area_code: str | None = None
+    lon: float | None = None
+    lat: float | None = None

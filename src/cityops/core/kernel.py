@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio.to_thread
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from cityops.core import areas
+from cityops.core import areas, audit
 from cityops.core.bus import Bus, InProcessBus
 from cityops.core.domain import Domain, discover_domains
 from cityops.core.entities import EntityRef, EntityRegistry, make_urn
 from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
+from cityops.core.incidents import IncidentDesk
 from cityops.core.indicators import Indicator
 from cityops.core.ingest import PointBatch
 from cityops.core.observations import ObservationStore, StoredBatch
+from cityops.core.rules_engine import RuleCatalogue, RuleEngine
 from cityops.core.store import open_engine, upgrade
 
 
@@ -28,6 +31,8 @@ class Kernel:
     area_index: areas.AreaIndex
     registry: EntityRegistry
     observations: ObservationStore
+    rules: RuleEngine
+    incidents: IncidentDesk
     simulated: bool = False
     indicators: list[Indicator] = field(default_factory=list)
 
@@ -49,15 +54,28 @@ class Kernel:
             area_index = areas.AreaIndex.from_connection(conn)
         registry = EntityRegistry(engine, area_index.locate)
         registry.register_types(t for d in domains for t in d.entity_types)
+        bus = bus or InProcessBus()
+        indicators = [i for d in domains for i in d.indicators]
+        catalogue = RuleCatalogue(
+            entity_types=registry.types,
+            indicators={i.id: i for i in indicators},
+            templates={t.id: t for d in domains for t in d.rule_templates},
+        )
+        rules = RuleEngine(engine, bus, catalogue)
+        incidents = IncidentDesk(engine, bus, locate=area_index.locate)
+        rules.attach()
+        incidents.attach()
         return cls(
             engine=engine,
-            bus=bus or InProcessBus(),
+            bus=bus,
             domains=domains,
             area_index=area_index,
             registry=registry,
             observations=ObservationStore(engine),
+            rules=rules,
+            incidents=incidents,
             simulated=simulated,
-            indicators=[i for d in domains for i in d.indicators],
+            indicators=indicators,
         )
 
     async def record(self, batch: PointBatch, source: str) -> StoredBatch:
@@ -72,13 +90,28 @@ class Kernel:
         for entity_id, metric_id, ts_ms, value in stored.newest[: ObservationsRecorded.SAMPLE_LIMIT]:
             ref = batch.entities[entity_id]
             sample.append(SeriesPoint(ref.urn, ref.type, ref.name, names[metric_id][1], ts_ms, value))
-        return ObservationsRecorded(stored.batch_id, stored.received_ms, stored.accepted, tuple(sample))
+        return ObservationsRecorded(
+            stored.batch_id, stored.received_ms, stored.accepted, tuple(sample), tuple(stored.newest)
+        )
 
     async def upsert_entity(
-        self, urn: str, name: str, lon: float | None, lat: float | None, attributes: dict[str, object]
+        self,
+        urn: str,
+        name: str,
+        lon: float | None,
+        lat: float | None,
+        attributes: dict[str, object],
+        actor: str | None = None,
     ) -> tuple[EntityRef, str | None]:
+        """Create or update an entity; with `actor`, the change is audited in the same transaction."""
+
+        def audited(conn: Connection, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+            assert actor is not None
+            action = "entity.create" if before is None else "entity.update"
+            audit.record(conn, actor, action, f"entity:{urn}", before, after)
+
         ref, area = await anyio.to_thread.run_sync(
-            lambda: self.registry.upsert(urn, name, lon, lat, dict(attributes))
+            lambda: self.registry.upsert(urn, name, lon, lat, dict(attributes), audited if actor else None)
         )
         await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, lon, lat, area))
         return ref, area

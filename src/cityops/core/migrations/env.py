@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from cityops.core import schema_access, schema_operations  # noqa: F401  (put their tables on `metadata`)
 from cityops.core.schema import metadata
 
 connection = context.config.attributes["connection"]
