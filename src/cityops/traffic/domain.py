@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
+from cityops.core.rules import RuleTemplate
 from cityops.traffic.simulator import sample_cameras, simulate
 
 FOLDER = Path(__file__).parent
@@ -44,4 +45,34 @@ DOMAIN = Domain(
     ),
     sample_entities=sample_cameras,
     simulator=simulate,
+    rule_templates=(
+        RuleTemplate(
+            id="traffic.congestion",
+            title=translated(FOLDER, "rule.congestion"),
+            defaults={
+                "kind": "duration",
+                "entity_type": "Camera",
+                "metric": "occupancy",
+                "op": ">",
+                "value": 80.0,
+                "minutes": 2,
+                "severity": "high",
+                "category": "traffic",
+                "sub_category": "trafficJam",
+                "opens_incident": True,
+            },
+        ),
+        RuleTemplate(
+            id="traffic.camera_silent",
+            title=translated(FOLDER, "rule.camera_silent"),
+            defaults={
+                "kind": "absence",
+                "entity_type": "Camera",
+                "minutes": 5,
+                "severity": "medium",
+                "category": "infrastructure",
+                "sub_category": "deviceOffline",
+            },
+        ),
+    ),
 )

@@ -32,6 +32,11 @@ JUNCTIONS = (
 )
 
 VIETNAM_HOURS = 7.0
+# A scripted jam so the demo shows an alert being raised and cleared: Vòng xoay An Phú saturates for
+# 6 minutes in every 20.
+JAM_CAMERA = "ta-001"
+JAM_EVERY_MS = 20 * 60_000
+JAM_LASTS_MS = 6 * 60_000
 
 
 def sample_cameras() -> Iterator[tuple[str, SampleEntity]]:
@@ -56,6 +61,9 @@ def camera_points(now_ms: int, rng: random.Random) -> list[dict[str, Any]]:
         capacity = 120 + 25 * (index % 4)
         flow = max(0.0, rng.gauss(capacity * factor, capacity * 0.08))
         occupancy = min(100.0, 100.0 * flow / (capacity * 1.2) + rng.uniform(-3, 3))
+        if camera_id == JAM_CAMERA and now_ms % JAM_EVERY_MS < JAM_LASTS_MS:
+            flow *= 0.4  # few vehicles get through a jammed roundabout
+            occupancy = rng.uniform(88, 97)
         speed = max(5.0, 45.0 * (1 - occupancy / 130) + rng.uniform(-2, 2))
         for metric, value in (
             ("intensity", flow),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
+from cityops.core.rules import RuleTemplate
 from cityops.wifi.simulator import sample_access_points, simulate
 
 FOLDER = Path(__file__).parent
@@ -45,4 +46,19 @@ DOMAIN = Domain(
     ),
     sample_entities=sample_access_points,
     simulator=simulate,
+    rule_templates=(
+        RuleTemplate(
+            id="wifi.hotspot_silent",
+            title=translated(FOLDER, "rule.hotspot_silent"),
+            defaults={
+                "kind": "absence",
+                "entity_type": "AccessPoint",
+                "metric": "up",
+                "minutes": 2,
+                "severity": "medium",
+                "category": "infrastructure",
+                "sub_category": "deviceOffline",
+            },
+        ),
+    ),
 )

@@ -26,6 +26,10 @@ PLACES = (
     ("Thị trấn Dầu Tiếng", 106.3640, 11.2780),
 )
 HOTSPOTS_PER_PLACE = 3
+# A scripted outage so the demo shows a "hotspot down" alert: one hotspot is silent 4 minutes in 15.
+OUTAGE_HOTSPOT = "ap-05-2"
+OUTAGE_EVERY_MS = 15 * 60_000
+OUTAGE_LASTS_MS = 4 * 60_000
 
 
 def _hotspots() -> list[tuple[str, str, float, float]]:
@@ -57,6 +61,8 @@ def access_point_points(now_ms: int, rng: random.Random) -> list[dict[str, Any]]
     points = []
     for hotspot_id, _name, _lon, _lat in HOTSPOTS:
         if rng.random() < 0.01:  # now and then a hotspot misses a report, as real ones do
+            continue
+        if hotspot_id == OUTAGE_HOTSPOT and now_ms % OUTAGE_EVERY_MS < OUTAGE_LASTS_MS:
             continue
         urn = make_urn("AccessPoint", hotspot_id)
         users = max(0, round(rng.gauss(35, 12)))
