@@ -18,7 +18,9 @@ HeadersFor = Callable[..., dict[str, str]]
 PUBLIC = {("GET", "/api/translations/{lang}"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}
 DEVICE_MAY = {("POST", "/api/ingest"), ("POST", "/api/entities")}
 OWN_ACCOUNT = {"/api/auth/me", "/api/auth/password", "/api/tokens", "/api/tokens/{token_id}"}
-OPERATIONS = ("/api/rules", "/api/rule-templates", "/api/alerts", "/api/incidents")
+RULES_AND_ALERTS = ("/api/rules", "/api/rule-templates", "/api/alerts")
+# A domain's `public_paths`: the citizens' report form and API (tests/reports cover them).
+PUBLIC_PREFIXES = ("/api/reports/public/",)
 STREAMS = {("GET", "/api/live")}  # never ends in TestClient: covered over a real server in test_auth.py
 EVERYONE_BUT_DEVICES = frozenset(HUMAN_ROLES)
 
@@ -30,15 +32,16 @@ def allowed_roles(method: str, path: str) -> frozenset[Role]:
         return frozenset({Role.ADMIN})
     if path in OWN_ACCOUNT:
         return EVERYONE_BUT_DEVICES
-    if path.startswith(OPERATIONS):
-        # Agency officers: only one incident of theirs at a time (tests/api/test_auth_scope.py).
-        if method == "GET" and not path.startswith("/api/incidents/{incident_id}"):
-            return frozenset({Role.ADMIN, Role.OPERATOR, Role.LEADER})
+    if path.startswith(RULES_AND_ALERTS):
         if method == "GET":
-            return EVERYONE_BUT_DEVICES
-        if path.startswith("/api/incidents/{incident_id}"):
-            return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
+            return frozenset({Role.ADMIN, Role.OPERATOR, Role.LEADER})
         return frozenset({Role.ADMIN, Role.OPERATOR})
+    if path.startswith("/api/incidents/{incident_id}") and method != "GET":
+        # Agency officers act on the incidents of their scope (tests/api/test_auth_scope.py).
+        return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
+    if path.startswith("/api/reports/{report_id}") and method != "GET":
+        # Agency officers moderate the reports of their scope (tests/reports/test_moderation.py).
+        return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
     if method == "GET":
         return EVERYONE_BUT_DEVICES
     return frozenset({Role.ADMIN, Role.OPERATOR})
@@ -48,7 +51,8 @@ def endpoints(app: FastAPI) -> Iterator[tuple[str, str]]:
     """Every (method, path) the app publishes under /api, from its OpenAPI document."""
     for path, operations in app.openapi()["paths"].items():
         for method in operations:
-            if path.startswith("/api/") and (method.upper(), path) not in PUBLIC | STREAMS:
+            public = (method.upper(), path) in PUBLIC | STREAMS or path.startswith(PUBLIC_PREFIXES)
+            if path.startswith("/api/") and not public:
                 yield method.upper(), path
 
 

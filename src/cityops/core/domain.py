@@ -61,6 +61,12 @@ class Domain:
     simulator: Callable[[Kernel], Coroutine[Any, Any, None]] | None = None
     # Half-filled alert rules the operator can start from (`POST /api/rules` with `template`).
     rule_templates: tuple[RuleTemplate, ...] = ()
+    # Path prefixes below `/api/<name>` open to everyone without signing in (a citizens' form): the API
+    # layer neither authenticates nor checks CSRF there, so those routes must not act for anybody.
+    public_paths: tuple[str, ...] = ()
+    # Agency officers may also send changes to the router, which keeps them to their scope itself. On the
+    # other routes the API layer leaves the checked `Principal` on `request.state.principal`.
+    scoped_officers: bool = False
 
     @property
     def manifest(self) -> dict[str, Any]:

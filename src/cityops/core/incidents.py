@@ -6,7 +6,9 @@
 
 Every change is one transaction that also appends to `incident_history`; a transition is a
 compare-and-set on the state, so two operators cannot both move the same incident from the same state.
-Alerts open or join incidents (by hand, or automatically for rules with `opens_incident`).
+Alerts open or join incidents (by hand, or automatically for rules with `opens_incident`). Every change
+also appends to the audit log in its transaction (`incident.create|transition|comment|attachment`,
+`alert.link`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from typing import Any, BinaryIO
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, Connection, Engine, Row, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, func, insert, or_, select, update
 
+from cityops.core import audit
 from cityops.core.bus import Bus, Unsubscribe
 from cityops.core.events import AlertCleared, AlertRaised, Event
 from cityops.core.incidents_attachments import AttachmentFolder, SavedFile
@@ -66,6 +69,10 @@ __all__ = [
     "State",
 ]
 Locate = Callable[[float, float, str], str | None]
+# Called with the incident's row inside the transaction that would change it; raises to refuse (an agency
+# officer acting outside its scope), which rolls the change back.
+Guard = Callable[[Row[Any]], None]
+SYSTEM_ACTOR = "system"  # the audit log's actor for changes made without a named one
 
 
 class SlaTarget(BaseModel):
@@ -112,6 +119,12 @@ class IncidentFilter:
     area: str | None = None
     escalated: bool | None = None
     source: str | None = None
+
+
+def _audit(
+    conn: Connection, actor: str | None, action: str, object: str, before: Any, after: Any, now: int
+) -> None:
+    audit.record(conn, actor or SYSTEM_ACTOR, action, object, before, after, ts_ms=now)
 
 
 def wall_clock_ms() -> int:
@@ -168,7 +181,14 @@ class IncidentDesk:
         return result
 
     # --- creating ----------------------------------------------------------------------------------
-    async def open(self, new: NewIncident, actor: str | None = None) -> dict[str, Any]:
+    async def open(
+        self,
+        new: NewIncident,
+        actor: str | None = None,
+        within: Callable[[Connection, dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Open an incident; `within(conn, incident)` runs in the same transaction (a domain recording
+        what the incident came from, with its audit entry), and its failure opens nothing."""
         if new.lon is not None and new.lat is not None and self.locate is not None and new.area_code is None:
             new = replace(
                 new,
@@ -178,7 +198,10 @@ class IncidentDesk:
 
         def work(conn: Connection, now: int) -> tuple[Any, list[Event]]:
             row, event = self._insert(conn, new, actor, now)
-            return incident_to_dict(row), [event]
+            opened = incident_to_dict(row)
+            if within is not None:
+                within(conn, opened)
+            return opened, [event]
 
         return dict(await self._run(work))
 
@@ -198,6 +221,7 @@ class IncidentDesk:
         ).inserted_primary_key[0]  # type: ignore[index]
         record_history(conn, incident_id, now, "created", None, "new", actor)
         row = fetch_incident(conn, incident_id)
+        _audit(conn, actor, "incident.create", f"incident:{incident_id}", None, incident_to_dict(row), now)
         return row, changed_event(row, "created", now)
 
     # --- reading -----------------------------------------------------------------------------------
@@ -251,8 +275,15 @@ class IncidentDesk:
         return await anyio.to_thread.run_sync(read)
 
     async def search(
-        self, where: IncidentFilter, limit: int = 100, offset: int = 0
+        self,
+        where: IncidentFilter,
+        limit: int = 100,
+        offset: int = 0,
+        narrow: Callable[[Select[Any]], Select[Any]] | None = None,
     ) -> tuple[int, list[dict[str, Any]]]:
+        """Incidents matching `where`, newest first, and how many match in all; `narrow` further limits
+        the query (the API keeps an agency officer to its scope with it)."""
+
         def read() -> tuple[int, list[dict[str, Any]]]:
             conditions: list[ColumnElement[bool]] = []
             if where.states:
@@ -270,13 +301,12 @@ class IncidentDesk:
                     conditions.append(
                         incidents.c.area_code.in_(codes) | incidents.c.legacy_area_code.in_(codes)
                     )
-                total = conn.execute(
-                    select(func.count()).select_from(incidents).where(*conditions)
-                ).scalar_one()
+                query = select(incidents).where(*conditions)
+                if narrow is not None:
+                    query = narrow(query)
+                total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
                 rows = conn.execute(
-                    select(incidents)
-                    .where(*conditions)
-                    .order_by(incidents.c.created_ms.desc(), incidents.c.id.desc())
+                    query.order_by(incidents.c.created_ms.desc(), incidents.c.id.desc())
                     .limit(limit)
                     .offset(offset)
                 ).all()
@@ -298,6 +328,7 @@ class IncidentDesk:
         actor: str | None = None,
         note: str | None = None,
         agency: str | None = None,
+        guard: Guard | None = None,
     ) -> dict[str, Any]:
         if to not in STATES:
             raise IncidentFieldError("to", f"unknown state {to!r}; states: {list(STATES)}")
@@ -306,6 +337,8 @@ class IncidentDesk:
 
         def work(conn: Connection, now: int) -> tuple[Any, list[Event]]:
             row = fetch_incident(conn, incident_id)
+            if guard is not None:
+                guard(row)
             if to not in TRANSITIONS[row.state]:
                 raise IllegalTransition(row.state, to)
             values: dict[str, Any] = {"state": to, "updated_ms": now}
@@ -335,30 +368,52 @@ class IncidentDesk:
             data = {"agency": agency} if to == "assigned" else None
             record_history(conn, incident_id, now, "transition", row.state, to, actor, note, data)
             updated = fetch_incident(conn, incident_id)
-            return incident_to_dict(updated), [
-                changed_event(updated, "transition", now, from_state=row.state)
-            ]
+            after = incident_to_dict(updated)
+            _audit(
+                conn,
+                actor,
+                "incident.transition",
+                f"incident:{incident_id}",
+                incident_to_dict(row),
+                after,
+                now,
+            )
+            return after, [changed_event(updated, "transition", now, from_state=row.state)]
 
         return dict(await self._run(work))
 
-    async def comment(self, incident_id: int, text: str, actor: str | None = None) -> dict[str, Any]:
+    async def comment(
+        self, incident_id: int, text: str, actor: str | None = None, guard: Guard | None = None
+    ) -> dict[str, Any]:
         if not text.strip():
             raise IncidentFieldError("text", "must not be empty")
 
         def work(conn: Connection, now: int) -> tuple[Any, list[Event]]:
             row = fetch_incident(conn, incident_id)
+            if guard is not None:
+                guard(row)
             entry_id = record_history(conn, incident_id, now, "comment", None, None, actor, text)
             conn.execute(update(incidents).where(incidents.c.id == incident_id).values(updated_ms=now))
-            entry = conn.execute(select(incident_history).where(incident_history.c.id == entry_id)).one()
-            return history_to_dict(entry), [changed_event(row, "comment", now)]
+            entry = history_to_dict(
+                conn.execute(select(incident_history).where(incident_history.c.id == entry_id)).one()
+            )
+            _audit(conn, actor, "incident.comment", f"incident:{incident_id}", None, entry, now)
+            return entry, [changed_event(row, "comment", now)]
 
         return dict(await self._run(work))
 
     async def attach_file(
-        self, incident_id: int, source: BinaryIO, filename: str, actor: str | None
+        self,
+        incident_id: int,
+        source: BinaryIO,
+        filename: str,
+        actor: str | None,
+        guard: Guard | None = None,
     ) -> dict[str, Any]:
         def work(conn: Connection, now: int) -> tuple[Any, list[Event]]:
             row = fetch_incident(conn, incident_id)
+            if guard is not None:
+                guard(row)
             saved: SavedFile = self.attachments.save(source, filename)
             try:
                 attachment_id = conn.execute(
@@ -376,13 +431,16 @@ class IncidentDesk:
                 data = {"attachment_id": attachment_id, "name": saved.original_name}
                 record_history(conn, incident_id, now, "attachment", None, None, actor, None, data)
                 conn.execute(update(incidents).where(incidents.c.id == incident_id).values(updated_ms=now))
+                stored = attachment_to_dict(
+                    conn.execute(
+                        select(incident_attachments).where(incident_attachments.c.id == attachment_id)
+                    ).one()
+                )
+                _audit(conn, actor, "incident.attachment", f"incident:{incident_id}", None, stored, now)
             except Exception:
                 self.attachments.remove(saved.stored_name)
                 raise
-            stored = conn.execute(
-                select(incident_attachments).where(incident_attachments.c.id == attachment_id)
-            ).one()
-            return attachment_to_dict(stored), [changed_event(row, "attachment", now)]
+            return stored, [changed_event(row, "attachment", now)]
 
         return dict(await self._run(work))
 
@@ -435,6 +493,15 @@ class IncidentDesk:
             if row.state == "closed":
                 raise IncidentConflict(f"incident {incident_id} is closed; reopen it before adding alerts")
         conn.execute(update(alerts).where(alerts.c.id == alert.id).values(incident_id=incident_id))
+        _audit(
+            conn,
+            actor,
+            "alert.link",
+            f"alert:{alert.id}",
+            {"incident_id": None},
+            {"incident_id": incident_id},
+            now,
+        )
         data = {"alert_id": alert.id, "rule_id": alert.rule_id, "source": alert.source}
         record_history(conn, incident_id, now, "alert", None, None, actor, None, data)
         if not events:

@@ -1,0 +1,16 @@
+"""The citizens' reports domain as the kernel sees it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cityops.core.domain import Domain
+from cityops.reports.router import PUBLIC, build_router
+
+DOMAIN = Domain(
+    name="reports",
+    folder=Path(__file__).parent,
+    router=build_router,
+    public_paths=(f"{PUBLIC}/",),
+    scoped_officers=True,
+)
