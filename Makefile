@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-# Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), sample media.
-APT_TEST_PACKAGES := chromium ffmpeg
+# Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), real test media
+# (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots.
+APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic
 
 .PHONY: setup demo serve test lint typecheck pytest apt-test clean
 

