@@ -1,9 +1,13 @@
 """The operations API on an app built here with the router alone: rules CRUD with errors naming the field,
 alerts in the Smart Data Models shape, incidents with transitions (409 naming from/to), comments and
-attachments."""
+attachments, each change recorded under the signed-in caller's name in the history and the audit log.
+
+Who may call what is tested on the assembled app (test_auth_roles.py, test_auth_scope.py); here the
+caller is an operator, set through FastAPI's override of the `authenticate` dependency."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 
 from cityops.api import operations
+from cityops.api.auth import authenticate
+from cityops.core import audit
+from cityops.core.access import Principal, Role
 from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
@@ -86,6 +93,8 @@ class Setup:
         app.state.rules = self.rules
         app.state.incidents = self.desk
         app.include_router(operations.router)
+        self.caller = Principal("truc-ban-1", Role.OPERATOR)
+        app.dependency_overrides[authenticate] = lambda: self.caller
         self.app = app
         self.batch = 0
 
@@ -100,6 +109,12 @@ class Setup:
         event = ObservationsRecorded(self.batch, BASE, len(newest), (), newest)
         assert client.portal is not None
         client.portal.call(self.bus.publish, event)
+
+    def audit_log(self, **where: str) -> list[dict[str, Any]]:
+        """Audit entries, oldest first."""
+        with self.engine.connect() as conn:
+            _, entries = audit.read(conn, audit.AuditFilter(**where), limit=1000)
+        return entries[::-1]
 
 
 @pytest.fixture
@@ -217,7 +232,7 @@ def test_incident_from_an_alert_through_its_lifecycle(client: TestClient, setup:
     client.post("/api/rules", json=RULE)
     setup.occupancy(client, 90)
     alert_id = client.get("/api/alerts").json()["items"][0]["alertId"]
-    incident = client.post(f"/api/alerts/{alert_id}/incident", json={"actor": "Trực ban"}).json()
+    incident = client.post(f"/api/alerts/{alert_id}/incident", json={}).json()
     assert (incident["state"], incident["area_code"], incident["allowed_transitions"]) == (
         "new",
         "W1",
@@ -238,7 +253,7 @@ def test_incident_from_an_alert_through_its_lifecycle(client: TestClient, setup:
     assert (no_agency.status_code, fields(no_agency)) == (422, {"agency"})
     assigned = client.post(
         f"/api/incidents/{number}/transitions",
-        json={"to": "assigned", "agency": "CSGT Thủ Dầu Một", "actor": "An"},
+        json={"to": "assigned", "agency": "CSGT Thủ Dầu Một"},
     )
     assert (assigned.status_code, assigned.json()["agency"]) == (200, "CSGT Thủ Dầu Một")
     history = client.get(f"/api/incidents/{number}/history").json()
@@ -248,6 +263,7 @@ def test_incident_from_an_alert_through_its_lifecycle(client: TestClient, setup:
         ("transition", "acknowledged"),
         ("transition", "assigned"),
     ]
+    assert {h["actor"] for h in history} == {"truc-ban-1"}
     assert client.post("/api/incidents/999/transitions", json={"to": "acknowledged"}).status_code == 404
     map_ = client.get("/api/incidents/map").json()
     assert [(f["id"], f["geometry"]["coordinates"]) for f in map_["features"]] == [(number, [106.6, 11.0])]
@@ -275,10 +291,8 @@ def test_incidents_by_hand_filters_and_comments(client: TestClient) -> None:
     assert client.get("/api/incidents", params={"area": "W2", "state": "new"}).json()["total"] == 1
     assert client.get("/api/incidents", params={"area": "D1"}).json()["total"] == 0
     number = created.json()["id"]
-    comment = client.post(
-        f"/api/incidents/{number}/comments", json={"text": "Đã điều xe hút nước", "actor": "Bình"}
-    )
-    assert comment.status_code == 201
+    comment = client.post(f"/api/incidents/{number}/comments", json={"text": "Đã điều xe hút nước"})
+    assert (comment.status_code, comment.json()["actor"]) == (201, "truc-ban-1")
     assert [c["text"] for c in client.get(f"/api/incidents/{number}/comments").json()] == [
         "Đã điều xe hút nước"
     ]
@@ -289,16 +303,14 @@ def test_incidents_by_hand_filters_and_comments(client: TestClient) -> None:
 def test_attachments(client: TestClient) -> None:
     number = client.post("/api/incidents", json={"title": "Cây đổ", "category": "traffic"}).json()["id"]
     url = f"/api/incidents/{number}/attachments"
-    uploaded = client.post(
-        url, files={"file": ("../Ảnh cây đổ.jpg", PNG, "image/jpeg")}, data={"actor": "Chi"}
-    )
+    uploaded = client.post(url, files={"file": ("../Ảnh cây đổ.jpg", PNG, "image/jpeg")})
     assert uploaded.status_code == 201
     body = uploaded.json()
     assert (body["name"], body["content_type"], body["size"], body["actor"]) == (
         "Ảnh cây đổ.jpg",
         "image/png",
         len(PNG),
-        "Chi",
+        "truc-ban-1",
     )
     assert [a["id"] for a in client.get(url).json()] == [body["id"]]
     download = client.get(f"{url}/{body['id']}")
@@ -314,6 +326,8 @@ def test_attachments(client: TestClient) -> None:
     large = client.post(url, files={"file": ("big.png", PNG + b"\x00" * 5000, "image/png")})
     assert (large.status_code, fields(large)) == (413, {"file"})
     assert fields(client.post(url, files={"actor": (None, "Chi")})) == {"file"}
+    named = client.post(url, files={"file": ("a.png", PNG, "image/png")}, data={"actor": "Chi"})
+    assert (named.status_code, fields(named)) == (422, {"actor"})
     assert fields(client.post(url, data={"actor": "Chi"})) == {"content-type"}
     assert client.post(url, json={"file": "x"}).status_code == 415
     assert (
@@ -323,6 +337,66 @@ def test_attachments(client: TestClient) -> None:
     assert client.get(f"{url}/999").status_code == 404
     history = client.get(f"/api/incidents/{number}/history").json()
     assert [h["kind"] for h in history] == ["created", "attachment"]
+
+
+def test_every_change_is_audited_under_the_callers_name(client: TestClient, setup: Setup) -> None:
+    client.post("/api/rules", json=RULE)
+    client.put("/api/rules/busy", json={**RULE, "value": 75})
+    client.delete("/api/rules/busy")
+    rules = setup.audit_log(object="rule:busy")
+    assert [(e["action"], e["actor"]) for e in rules] == [
+        ("rule.create", "truc-ban-1"),
+        ("rule.update", "truc-ban-1"),
+        ("rule.delete", "truc-ban-1"),
+    ]
+    assert [(e["before"] or {}).get("value") for e in rules] == [None, 70, 75]
+    assert [(e["after"] or {}).get("value") for e in rules] == [70, 75, None]
+
+    client.post("/api/rules", json=RULE)
+    setup.occupancy(client, 90)
+    alert_id = client.get("/api/alerts").json()["items"][0]["alertId"]
+    setup.caller = Principal("giam-sat", Role.ADMIN)
+    number = client.post(f"/api/alerts/{alert_id}/incident", json={}).json()["id"]
+    client.post(f"/api/incidents/{number}/transitions", json={"to": "acknowledged", "note": "Đã nhận"})
+    assert client.post(f"/api/incidents/{number}/transitions", json={"to": "closed"}).status_code == 409
+    client.post(f"/api/incidents/{number}/comments", json={"text": "Cử tổ tuần tra"})
+    client.post(f"/api/incidents/{number}/attachments", files={"file": ("hiện trường.png", PNG, "image/png")})
+
+    link = setup.audit_log(object=f"alert:{alert_id}")
+    assert [(e["action"], e["actor"], e["before"], e["after"]) for e in link] == [
+        ("alert.link", "giam-sat", {"incident_id": None}, {"incident_id": number}),
+    ]
+    entries = setup.audit_log(object=f"incident:{number}")
+    assert [(e["action"], e["actor"]) for e in entries] == [
+        ("incident.create", "giam-sat"),
+        ("incident.transition", "giam-sat"),  # the refused move left nothing
+        ("incident.comment", "giam-sat"),
+        ("incident.attachment", "giam-sat"),
+    ]
+    created, moved, commented, attached = entries
+    assert (created["before"], created["after"]["state"]) == (None, "new")
+    assert (moved["before"]["state"], moved["after"]["state"]) == ("new", "acknowledged")
+    assert commented["after"]["text"] == "Cử tổ tuần tra"
+    assert (attached["after"]["name"], attached["after"]["sha256"]) == (
+        "hiện trường.png",
+        hashlib.sha256(PNG).hexdigest(),
+    )
+
+
+def test_a_name_sent_as_actor_is_refused(client: TestClient, setup: Setup) -> None:
+    number = client.post("/api/incidents", json={"title": "Cây đổ", "category": "traffic"}).json()["id"]
+    forged = {"actor": "Giám đốc"}
+    for path, body in (
+        ("/api/incidents", {"title": "Cây đổ", "category": "traffic"}),
+        (f"/api/incidents/{number}/transitions", {"to": "acknowledged"}),
+        (f"/api/incidents/{number}/comments", {"text": "Xong"}),
+        ("/api/alerts/1/incident", {}),
+    ):
+        refused = client.post(path, json={**body, **forged})
+        assert (refused.status_code, fields(refused)) == (422, {"actor"}), path
+    history = client.get(f"/api/incidents/{number}/history").json()
+    assert [(h["kind"], h["actor"]) for h in history] == [("created", "truc-ban-1")]
+    assert client.get("/api/incidents").json()["total"] == 1
 
 
 def test_openapi_describes_the_operations_api(client: TestClient) -> None:

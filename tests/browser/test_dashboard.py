@@ -3,15 +3,13 @@ languages, and not one request leaving the machine."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Page, expect
 
 from cityops.web import pages
 
@@ -23,106 +21,31 @@ class Credentials(Protocol):
     password: str
 
 
-class PageLog:
-    """What the page did besides drawing: every URL it asked for, what was refused, script errors."""
-
-    def __init__(self) -> None:
-        self.urls: list[str] = []
-        self.refused: list[str] = []
-        self.errors: list[str] = []
-
-    @staticmethod
-    def is_local(url: str) -> bool:
-        parts = urlsplit(url)
-        return parts.scheme in ("data", "blob") or parts.hostname == "127.0.0.1"
+class Dashboard(Protocol):  # tests/browser/conftest.py
+    def open(self) -> None: ...
+    def wait_ready(self) -> None: ...
+    def rendered(self, layer: str, key: str) -> set[Any]: ...
 
 
-@pytest.fixture
-def page_log() -> PageLog:
-    return PageLog()
+class PageLog(Protocol):  # tests/browser/conftest.py
+    urls: list[str]
+    refused: list[str]
+    errors: list[str]
 
-
-@pytest.fixture
-def context(
-    browser: Browser, page_log: PageLog, vendor_files: None, live_server: str
-) -> Iterator[BrowserContext]:
-    # Depends on the server so that it closes first: an open live feed would hold the server's shutdown.
-    context = browser.new_context(viewport={"width": 1600, "height": 900}, locale="vi-VN")
-    context.on("request", lambda request: page_log.urls.append(request.url))
-
-    def refuse(route: Route) -> None:
-        page_log.refused.append(route.request.url)
-        route.abort()
-
-    context.route(lambda url: not PageLog.is_local(url), refuse)
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext, page_log: PageLog) -> Page:
-    page = context.new_page()
-    page.on("pageerror", lambda error: page_log.errors.append(str(error)))
-    # Console errors include what the content security policy refused.
-    page.on("console", lambda message: message.type == "error" and page_log.errors.append(message.text))
-    return page
-
-
-READY = "() => document.body.dataset.ready === 'true' && window.cityopsMap.loaded()"
-
-
-STATE = """() => ({
-    ready: document.body.dataset.ready ?? null,
-    mapLoaded: window.cityopsMap ? window.cityopsMap.loaded() : null,
-    errors: document.getElementById('errors').textContent,
-})"""
-
-
-def open_dashboard(page: Page, url: str) -> None:
-    page.goto(url)
-    try:
-        page.wait_for_function(READY, timeout=20_000)
-    except PlaywrightTimeoutError:
-        raise AssertionError(f"the dashboard did not get ready: {page.evaluate(STATE)}") from None
-
-
-def rendered(page: Page, layer: str, key: str) -> set[str]:
-    """Distinct values of one property among the features MapLibre has drawn in a layer."""
-    values: list[str] = page.evaluate(
-        "([layer, key]) => window.cityopsMap.queryRenderedFeatures({layers: [layer]}).map(f => f.properties[key])",
-        [layer, key],
-    )
-    return set(values)
-
-
-@pytest.fixture
-def api(live_server: str, auth_headers: dict[str, str]) -> Callable[..., Any]:
-    """GET on the live server as `test-admin`: what the page should be showing."""
-
-    def get(path: str, **params: str) -> Any:
-        response = httpx.get(f"{live_server}{path}", params=params, headers=auth_headers, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    return get
-
-
-@pytest.fixture
-def signed_in(context: BrowserContext, session_cookies: list[dict[str, str]]) -> None:
-    context.add_cookies(session_cookies)  # type: ignore[arg-type]
+    def is_local(self, url: str) -> bool: ...
 
 
 @pytest.mark.usefixtures("signed_in")
 def test_map_draws_the_province_from_local_data_only(
-    page: Page, live_server: str, page_log: PageLog, api: Callable[..., Any]
+    dashboard: Dashboard, page: Page, live_server: str, page_log: PageLog, api: Callable[..., Any]
 ) -> None:
-    open_dashboard(page, live_server)
+    dashboard.open()
     wards = {f["properties"]["code"] for f in api("/api/areas", scheme="2025", level="ward")["features"]}
     located = {f["properties"]["urn"] for f in api("/api/entities")["features"] if f["geometry"]}
     assert wards and located
-    assert rendered(page, "areas-2025-fill", "code") == wards
-    assert rendered(page, "entities-circle", "urn") == located
-    assert rendered(page, "areas-legacy-fill", "code") == set()
+    assert dashboard.rendered("areas-2025-fill", "code") == wards
+    assert dashboard.rendered("entities-circle", "urn") == located
+    assert dashboard.rendered("areas-legacy-fill", "code") == set()
 
     vietnamese = pages.kernel_texts("vi")
     expect(page.locator("h1")).to_have_text(vietnamese["app.title"])
@@ -140,7 +63,7 @@ def test_map_draws_the_province_from_local_data_only(
     page.screenshot(path="/tmp/dashboard.png")
 
     assert page_log.refused == []
-    assert all(PageLog.is_local(url) for url in page_log.urls)
+    assert all(page_log.is_local(url) for url in page_log.urls)
     assert any(
         url.endswith("maplibre-gl-worker.mjs?v=" + api("/static/vendor/versions.json")["maplibre-gl"])
         for url in page_log.urls
@@ -150,9 +73,9 @@ def test_map_draws_the_province_from_local_data_only(
 
 @pytest.mark.usefixtures("signed_in")
 def test_posted_point_reaches_the_feed_and_the_popup(
-    page: Page, live_server: str, api: Callable[..., Any], auth_headers: dict[str, str]
+    dashboard: Dashboard, page: Page, live_server: str, api: Callable[..., Any], auth_headers: dict[str, str]
 ) -> None:
-    open_dashboard(page, live_server)
+    dashboard.open()
     expect(page.locator("#connection")).to_have_attribute("data-state", "online")
     camera = api("/api/entities", type="Camera")["features"][0]["properties"]
     point = {
@@ -180,9 +103,9 @@ def test_posted_point_reaches_the_feed_and_the_popup(
 
 @pytest.mark.usefixtures("signed_in")
 def test_language_switch_is_applied_and_remembered(
-    page: Page, live_server: str, api: Callable[..., Any]
+    dashboard: Dashboard, page: Page, live_server: str, api: Callable[..., Any]
 ) -> None:
-    open_dashboard(page, live_server)
+    dashboard.open()
     japanese = pages.kernel_texts("ja")
     page.get_by_role("button", name="日本語").click()
     expect(page.locator("html")).to_have_attribute("lang", "ja")
@@ -196,7 +119,7 @@ def test_language_switch_is_applied_and_remembered(
     expect(page.locator("#simulated-banner")).to_have_text(pages.simulated_banner())
 
     page.reload()
-    page.wait_for_function(READY, timeout=20_000)
+    dashboard.wait_ready()
     expect(page.locator("h1")).to_have_text(japanese["app.title"])
     expect(page.get_by_role("button", name="日本語")).to_have_attribute("aria-pressed", "true")
     assert page.evaluate("localStorage.getItem('cityops.language')") == "ja"
@@ -204,22 +127,24 @@ def test_language_switch_is_applied_and_remembered(
 
 @pytest.mark.usefixtures("signed_in")
 def test_boundary_toggle_shows_the_legacy_districts(
-    page: Page, live_server: str, api: Callable[..., Any]
+    dashboard: Dashboard, page: Page, live_server: str, api: Callable[..., Any]
 ) -> None:
-    open_dashboard(page, live_server)
+    dashboard.open()
     districts = api("/api/areas", scheme="legacy", level="district")["features"]
     page.locator('[data-scheme="legacy"]').click()
-    page.wait_for_function(READY)
-    assert rendered(page, "areas-legacy-fill", "code") == {f["properties"]["code"] for f in districts}
-    assert rendered(page, "areas-2025-fill", "code") == set()
+    dashboard.wait_ready()
+    assert dashboard.rendered("areas-legacy-fill", "code") == {f["properties"]["code"] for f in districts}
+    assert dashboard.rendered("areas-2025-fill", "code") == set()
     expect(page.locator(".area-label")).to_have_count(len(districts))
     expect(page.locator("#legend-areas")).to_have_text(pages.kernel_texts("vi")["legend.areas_legacy"])
 
 
 @pytest.mark.usefixtures("signed_in")
-def test_phone_layout_stacks_without_sideways_scrolling(page: Page, live_server: str) -> None:
+def test_phone_layout_stacks_without_sideways_scrolling(
+    dashboard: Dashboard, page: Page, live_server: str
+) -> None:
     page.set_viewport_size({"width": 390, "height": 844})
-    open_dashboard(page, live_server)
+    dashboard.open()
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width[0] <= width[1]
     map_box = page.locator("#map").bounding_box()
@@ -230,7 +155,9 @@ def test_phone_layout_stacks_without_sideways_scrolling(page: Page, live_server:
     expect(page.locator(".legend .approximate")).to_be_visible()
 
 
-def test_sign_in_through_the_page(page: Page, live_server: str, browser_account: Credentials) -> None:
+def test_sign_in_through_the_page(
+    dashboard: Dashboard, page: Page, live_server: str, browser_account: Credentials
+) -> None:
     page.goto(live_server)
     form = page.locator("#sign-in")
     expect(form).to_be_visible()
@@ -243,7 +170,7 @@ def test_sign_in_through_the_page(page: Page, live_server: str, browser_account:
 
     form.get_by_label(vietnamese["sign_in.password"]).fill(browser_account.password)
     form.get_by_role("button", name=vietnamese["sign_in.submit"]).click()
-    page.wait_for_function(READY, timeout=20_000)
+    dashboard.wait_ready()
     expect(form).to_be_hidden()
     expect(page.locator("#user-name")).to_have_text(
         f"{browser_account.username} · {vietnamese['role.operator']}"

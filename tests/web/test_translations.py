@@ -13,7 +13,7 @@ import pytest
 
 from cityops.core.access import Role
 from cityops.core.domain import LANGUAGES
-from cityops.core.incidents import State
+from cityops.core.incidents import TRANSITIONS, State
 from cityops.core.rules import Severity
 from cityops.web import pages
 
@@ -78,6 +78,11 @@ def test_keys_built_at_run_time_exist_for_every_value() -> None:
         "incident.state": list(get_args(State)),
         "severity": list(get_args(Severity)),
         "role": [role.value for role in Role],
+        "incidents.action": sorted(set().union(*TRANSITIONS.values())),
+        "incidents.escalated": ["acknowledge", "resolve"],
+        "incidents.due": ["acknowledge", "resolve"],
+        "incidents.overdue": ["acknowledge", "resolve"],
+        "incidents.history": ["created", "comment", "attachment", "alert", "alert_cleared"],
     }
     for prefix, values in families.items():
         assert f"`{prefix}.${{" in source, prefix  # the scripts still build these keys

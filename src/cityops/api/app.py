@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 
 from cityops import __version__
 from cityops.api import auth, ingest, live, map, meta, operations, users
-from cityops.api.scoping import operations_guard
+from cityops.api.scoping import domain_guard
 from cityops.config import Settings
 from cityops.core.access_throttle import LoginThrottle
 from cityops.core.kernel import Kernel
@@ -55,15 +55,16 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     app.state.rules = kernel.rules
     app.state.incidents = kernel.incidents
     app.state.login_throttle = LoginThrottle(settings.access)
-    # Each kernel router declares who may call each endpoint (cityops.api.auth); the operations and
+    # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.
-    for router in (ingest.router, map.router, meta.router, live.router, auth.router, users.router):
-        app.include_router(router)
-    app.include_router(operations.router, dependencies=[Depends(operations_guard)])
+    for router in (ingest, map, meta, live, auth, users, operations):
+        app.include_router(router.router)
     for domain in kernel.domains:
         if domain.router is not None:
             app.include_router(
-                domain.router(kernel), prefix=f"/api/{domain.name}", dependencies=[Depends(auth.by_method())]
+                domain.router(kernel),
+                prefix=f"/api/{domain.name}",
+                dependencies=[Depends(domain_guard(domain))],
             )
     # The web layer sits on top of the API; it is optional so the API runs headless.
     try:

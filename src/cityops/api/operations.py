@@ -1,23 +1,33 @@
 """The operations room's API: alert rules (CRUD, domain templates), alerts, and incidents with their
 transitions, comments and attachments.
 
+Who may do what (docs/access.md): admins and operators everything; leaders read; agency officers list,
+read and act on the incidents of their agency and areas (404 for any other, as for one that does not
+exist) and see no rules or alerts. The caller recorded in incident histories and the audit log is the
+signed-in principal, never a name sent in the request.
+
 The router reads the rule engine and the incident desk from `app.state.rules` and `app.state.incidents`
 (set by `create_app`), so it runs in any app that provides them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
-from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import FileResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Row, Select
 from starlette.datastructures import UploadFile
 
+from cityops.api.auth import Reader, Writer, problem, require
+from cityops.api.scoping import ensure_in_scope, incident_place, restrict
+from cityops.core.access import Principal, Role
 from cityops.core.incidents import (
     ACTIVE,
+    Guard,
     IllegalTransition,
     IncidentConflict,
     IncidentDesk,
@@ -31,14 +41,21 @@ from cityops.core.incidents_attachments import AttachmentError
 from cityops.core.rules import SUB_CATEGORIES, Category, RuleError, Severity
 from cityops.core.rules_alerts import AlertFilter, alert_to_dict, get_alert, list_alerts
 from cityops.core.rules_engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
+from cityops.core.schema_operations import incidents
 
 router = APIRouter(tags=["operations"])
 
 T = TypeVar("T")
-Actor = Annotated[
-    str | None, Field(max_length=100, description="who does it (free text until accounts exist)")
-]
 MULTIPART_OVERHEAD = 64 * 1024
+
+# Rules and alerts: leaders (and the anonymous wall screen) read them; agency officers do not.
+RoomReader = Annotated[
+    Principal, Depends(require(frozenset({Role.ADMIN, Role.OPERATOR, Role.LEADER}), viewer=True))
+]
+# Incidents: agency officers act too, on those in their scope.
+IncidentWorker = Annotated[
+    Principal, Depends(require(frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})))
+]
 
 
 def rules_of(request: Request) -> RuleEngine:
@@ -61,8 +78,9 @@ async def _answer(call: Awaitable[T]) -> T:
         return await call
     except RuleError as exc:
         raise HTTPException(422, detail=[e.to_dict() for e in exc.errors]) from None
-    except (RuleNotFound, IncidentNotFound) as exc:
-        raise HTTPException(404, detail=f"not found: {exc.args[0]}") from None
+    except (RuleNotFound, IncidentNotFound):
+        # The same answer as outside an officer's scope, so the two cannot be told apart.
+        raise problem(404, "not_found") from None
     except IllegalTransition as exc:
         detail = {"msg": str(exc), "from": exc.from_state, "to": exc.to_state, "allowed": exc.allowed}
         raise HTTPException(409, detail=detail) from None
@@ -72,6 +90,37 @@ async def _answer(call: Awaitable[T]) -> T:
         raise _field(422, exc.field, exc.message) from None
     except AttachmentError as exc:
         raise _field(exc.status, exc.field, exc.message) from None
+
+
+# --- agency officers' scope ------------------------------------------------------------------------
+def _scoped(principal: Principal) -> Callable[[Select[Any]], Select[Any]]:
+    def narrow(query: Select[Any]) -> Select[Any]:
+        return restrict(
+            query, principal, incidents.c.agency, incidents.c.area_code, incidents.c.legacy_area_code
+        )
+
+    return narrow
+
+
+def _guard(principal: Principal) -> Guard | None:
+    """Checks, in the transaction that would change it, that the incident is in `principal`'s scope."""
+    if principal.scope is None:
+        return None
+
+    def guard(row: Row[Any]) -> None:
+        ensure_in_scope(principal, row.agency, row.area_code, row.legacy_area_code)
+
+    return guard
+
+
+async def _ensure_visible(request: Request, principal: Principal, incident_id: int) -> None:
+    """404 unless the incident exists and lies in `principal`'s scope (before reading what hangs on it)."""
+    if principal.scope is None:
+        return
+    place = await anyio.to_thread.run_sync(incident_place, desk_of(request).engine, incident_id)
+    if place is None:
+        raise problem(404, "not_found")
+    ensure_in_scope(principal, *place)
 
 
 # --- rules -----------------------------------------------------------------------------------------
@@ -104,41 +153,41 @@ RuleBody = Annotated[
 
 
 @router.get("/api/rules", summary="Alert rules")
-async def get_rules(request: Request) -> list[dict[str, Any]]:
+async def get_rules(request: Request, principal: RoomReader) -> list[dict[str, Any]]:
     engine = rules_of(request)
     return [_rule(engine, stored) for stored in engine.rules()]
 
 
 @router.get("/api/rule-templates", summary="Rule templates shipped by the domains")
-async def get_rule_templates(request: Request) -> list[dict[str, Any]]:
+async def get_rule_templates(request: Request, principal: RoomReader) -> list[dict[str, Any]]:
     templates = rules_of(request).catalogue.templates
     return [{"id": t.id, "title": t.title, "defaults": t.defaults} for t in templates.values()]
 
 
 @router.get("/api/rules/{rule_id}", summary="One alert rule")
-async def get_rule(request: Request, rule_id: str) -> dict[str, Any]:
+async def get_rule(request: Request, principal: RoomReader, rule_id: str) -> dict[str, Any]:
     engine = rules_of(request)
     try:
         return _rule(engine, engine.get(rule_id))
     except RuleNotFound:
-        raise HTTPException(404, detail=f"not found: rule {rule_id}") from None
+        raise problem(404, "not_found") from None
 
 
 @router.post("/api/rules", status_code=201, summary="Create an alert rule (or one from a template)")
-async def post_rule(request: Request, body: RuleBody) -> dict[str, Any]:
+async def post_rule(request: Request, principal: Writer, body: RuleBody) -> dict[str, Any]:
     engine = rules_of(request)
-    return _rule(engine, await _answer(engine.create(body)))
+    return _rule(engine, await _answer(engine.create(body, principal.actor)))
 
 
 @router.put("/api/rules/{rule_id}", summary="Replace an alert rule")
-async def put_rule(request: Request, rule_id: str, body: RuleBody) -> dict[str, Any]:
+async def put_rule(request: Request, principal: Writer, rule_id: str, body: RuleBody) -> dict[str, Any]:
     engine = rules_of(request)
-    return _rule(engine, await _answer(engine.replace(rule_id, body)))
+    return _rule(engine, await _answer(engine.replace(rule_id, body, principal.actor)))
 
 
 @router.delete("/api/rules/{rule_id}", status_code=204, summary="Delete an alert rule (its alerts clear)")
-async def delete_rule(request: Request, rule_id: str) -> Response:
-    await _answer(rules_of(request).delete(rule_id))
+async def delete_rule(request: Request, principal: Writer, rule_id: str) -> Response:
+    await _answer(rules_of(request).delete(rule_id, principal.actor))
     return Response(status_code=204)
 
 
@@ -146,6 +195,7 @@ async def delete_rule(request: Request, rule_id: str) -> Response:
 @router.get("/api/alerts", summary="Alerts (Smart Data Models Alert), newest first")
 async def get_alerts(
     request: Request,
+    principal: RoomReader,
     state: Literal["open", "cleared", "all"] = "open",
     severity: Severity | None = None,
     category: Category | None = None,
@@ -169,7 +219,7 @@ async def get_alerts(
 
 
 @router.get("/api/alerts/{alert_id}", summary="One alert")
-async def get_one_alert(request: Request, alert_id: int) -> dict[str, Any]:
+async def get_one_alert(request: Request, principal: RoomReader, alert_id: int) -> dict[str, Any]:
     engine = rules_of(request)
 
     def read() -> dict[str, Any] | None:
@@ -179,18 +229,21 @@ async def get_one_alert(request: Request, alert_id: int) -> dict[str, Any]:
 
     alert = await anyio.to_thread.run_sync(read)
     if alert is None:
-        raise HTTPException(404, detail=f"not found: alert {alert_id}")
+        raise problem(404, "not_found")
     return alert
 
 
 class AlertIncidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an `actor` field is refused: the caller is the actor
+
     incident_id: int | None = Field(default=None, description="join this incident; leave out to open one")
-    actor: Actor = None
 
 
 @router.post("/api/alerts/{alert_id}/incident", summary="Open an incident from an alert, or join one")
-async def post_alert_incident(request: Request, alert_id: int, body: AlertIncidentIn) -> dict[str, Any]:
-    return await _answer(desk_of(request).link_alert(alert_id, body.incident_id, body.actor))
+async def post_alert_incident(
+    request: Request, principal: Writer, alert_id: int, body: AlertIncidentIn
+) -> dict[str, Any]:
+    return await _answer(desk_of(request).link_alert(alert_id, body.incident_id, principal.actor))
 
 
 # --- incidents -------------------------------------------------------------------------------------
@@ -208,6 +261,8 @@ class PointGeometry(BaseModel):
 
 
 class IncidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     title: Annotated[str, Field(min_length=1, max_length=300)]
     description: Annotated[str, Field(max_length=10_000)] = ""
     severity: Severity = "medium"
@@ -215,7 +270,6 @@ class IncidentIn(BaseModel):
     sub_category: str | None = None
     location: PointGeometry | None = None
     source: Annotated[str | None, Field(max_length=200, description="URN of the entity concerned")] = None
-    actor: Actor = None
 
     @field_validator("sub_category")
     @classmethod
@@ -226,20 +280,23 @@ class IncidentIn(BaseModel):
 
 
 class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     to: State
     agency: Annotated[str | None, Field(max_length=200, description="required to assign")] = None
     note: Annotated[str | None, Field(max_length=10_000)] = None
-    actor: Actor = None
 
 
 class CommentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     text: Annotated[str, Field(min_length=1, max_length=10_000)]
-    actor: Actor = None
 
 
 @router.get("/api/incidents", summary="Incidents, newest first (with a location for map markers)")
 async def get_incidents(
     request: Request,
+    principal: Reader,
     state: Annotated[list[State] | None, Query(description="repeat to ask for several")] = None,
     severity: Annotated[list[Severity] | None, Query(description="repeat to ask for several")] = None,
     area: Annotated[str | None, Query(max_length=32, description="area code; its sub-areas count")] = None,
@@ -249,13 +306,14 @@ async def get_incidents(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     where = IncidentFilter(tuple(state or ()), tuple(severity or ()), area, escalated, source)
-    total, items = await desk_of(request).search(where, limit, offset)
+    total, items = await desk_of(request).search(where, limit, offset, _scoped(principal))
     return {"total": total, "items": items}
 
 
 @router.get("/api/incidents/map", summary="Incidents not yet closed, as GeoJSON for the map")
-async def get_incidents_map(request: Request) -> dict[str, Any]:
-    _, items = await desk_of(request).search(IncidentFilter(states=(*ACTIVE, "resolved")), limit=10_000)
+async def get_incidents_map(request: Request, principal: Reader) -> dict[str, Any]:
+    where = IncidentFilter(states=(*ACTIVE, "resolved"))
+    _, items = await desk_of(request).search(where, 10_000, 0, _scoped(principal))
     features = [
         {
             "type": "Feature",
@@ -270,7 +328,7 @@ async def get_incidents_map(request: Request) -> dict[str, Any]:
 
 
 @router.post("/api/incidents", status_code=201, summary="Open an incident by hand")
-async def post_incident(request: Request, body: IncidentIn) -> dict[str, Any]:
+async def post_incident(request: Request, principal: Writer, body: IncidentIn) -> dict[str, Any]:
     lon, lat = body.location.coordinates if body.location else (None, None)
     new = NewIncident(
         title=body.title,
@@ -282,47 +340,58 @@ async def post_incident(request: Request, body: IncidentIn) -> dict[str, Any]:
         lon=lon,
         lat=lat,
     )
-    return await _answer(desk_of(request).open(new, body.actor))
+    return await _answer(desk_of(request).open(new, principal.actor))
 
 
 @router.get("/api/incidents/{incident_id}", summary="One incident with its history, alerts and attachments")
-async def get_incident(request: Request, incident_id: int) -> dict[str, Any]:
-    return await _answer(desk_of(request).get(incident_id))
+async def get_incident(request: Request, principal: Reader, incident_id: int) -> dict[str, Any]:
+    detail = await _answer(desk_of(request).get(incident_id))
+    ensure_in_scope(principal, detail["agency"], detail["area_code"], detail["legacy_area_code"])
+    return detail
 
 
 @router.post(
     "/api/incidents/{incident_id}/transitions",
     summary="Move an incident along its lifecycle (409 when the move is not allowed)",
 )
-async def post_transition(request: Request, incident_id: int, body: TransitionIn) -> dict[str, Any]:
+async def post_transition(
+    request: Request, principal: IncidentWorker, incident_id: int, body: TransitionIn
+) -> dict[str, Any]:
     desk = desk_of(request)
-    return await _answer(desk.transition(incident_id, body.to, body.actor, body.note, body.agency))
+    return await _answer(
+        desk.transition(incident_id, body.to, principal.actor, body.note, body.agency, _guard(principal))
+    )
 
 
 @router.get("/api/incidents/{incident_id}/history", summary="Audit trail of one incident")
-async def get_history(request: Request, incident_id: int) -> list[dict[str, Any]]:
+async def get_history(request: Request, principal: Reader, incident_id: int) -> list[dict[str, Any]]:
+    await _ensure_visible(request, principal, incident_id)
     return await _answer(desk_of(request).history(incident_id))
 
 
 @router.get("/api/incidents/{incident_id}/comments", summary="Comments on one incident")
-async def get_comments(request: Request, incident_id: int) -> list[dict[str, Any]]:
+async def get_comments(request: Request, principal: Reader, incident_id: int) -> list[dict[str, Any]]:
+    await _ensure_visible(request, principal, incident_id)
     return await _answer(desk_of(request).history(incident_id, kind="comment"))
 
 
 @router.post("/api/incidents/{incident_id}/comments", status_code=201, summary="Comment on an incident")
-async def post_comment(request: Request, incident_id: int, body: CommentIn) -> dict[str, Any]:
-    return await _answer(desk_of(request).comment(incident_id, body.text, body.actor))
+async def post_comment(
+    request: Request, principal: IncidentWorker, incident_id: int, body: CommentIn
+) -> dict[str, Any]:
+    return await _answer(desk_of(request).comment(incident_id, body.text, principal.actor, _guard(principal)))
 
 
 @router.get("/api/incidents/{incident_id}/attachments", summary="Files attached to one incident")
-async def get_attachments(request: Request, incident_id: int) -> list[dict[str, Any]]:
+async def get_attachments(request: Request, principal: Reader, incident_id: int) -> list[dict[str, Any]]:
+    await _ensure_visible(request, principal, incident_id)
     return await _answer(desk_of(request).attachments_of(incident_id))
 
 
 @router.post(
     "/api/incidents/{incident_id}/attachments",
     status_code=201,
-    summary="Attach a file (multipart field `file`, optional `actor`; at most 10 MiB)",
+    summary="Attach a file (multipart field `file`; at most 10 MiB)",
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -331,17 +400,15 @@ async def get_attachments(request: Request, incident_id: int) -> list[dict[str, 
                     "schema": {
                         "type": "object",
                         "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "actor": {"type": "string", "maxLength": 100},
-                        },
+                        "properties": {"file": {"type": "string", "format": "binary"}},
                     }
                 }
             },
         }
     },
 )
-async def post_attachment(request: Request, incident_id: int) -> dict[str, Any]:
+async def post_attachment(request: Request, principal: IncidentWorker, incident_id: int) -> dict[str, Any]:
+    await _ensure_visible(request, principal, incident_id)
     desk = desk_of(request)
     limit = desk.settings.max_attachment_bytes
     declared = request.headers.get("content-length", "")
@@ -353,14 +420,19 @@ async def post_attachment(request: Request, incident_id: int) -> dict[str, Any]:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise _field(422, "file", "is required (a multipart file field named 'file')")
-        actor = form.get("actor")
-        if actor is not None and (not isinstance(actor, str) or len(actor) > 100):
-            raise _field(422, "actor", "must be text of at most 100 characters")
-        return await _answer(desk.attach_file(incident_id, upload.file, upload.filename or "", actor))
+        if "actor" in form:
+            raise _field(422, "actor", "is not accepted: the signed-in account is recorded")
+        name = upload.filename or ""
+        return await _answer(
+            desk.attach_file(incident_id, upload.file, name, principal.actor, _guard(principal))
+        )
 
 
 @router.get("/api/incidents/{incident_id}/attachments/{attachment_id}", summary="Download an attachment")
-async def get_attachment(request: Request, incident_id: int, attachment_id: int) -> FileResponse:
+async def get_attachment(
+    request: Request, principal: Reader, incident_id: int, attachment_id: int
+) -> FileResponse:
+    await _ensure_visible(request, principal, incident_id)
     path, meta = await _answer(desk_of(request).attachment_file(incident_id, attachment_id))
     return FileResponse(
         path,

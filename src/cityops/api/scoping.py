@@ -3,22 +3,30 @@
     query = restrict(query, principal, incidents.c.agency, incidents.c.area_code, incidents.c.legacy_area_code)
     ensure_in_scope(principal, row.agency, row.area_code, row.legacy_area_code)   # 404 outside
 
-`operations_guard` protects the operations router as a whole until its endpoints take a principal:
-admins and operators do everything, leaders read, agency officers read and act on one incident of
-theirs at a time (`/api/incidents/{incident_id}...`) and nothing else.
+`incident_place` reads what `ensure_in_scope` needs of one incident without loading the rest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
-import anyio.to_thread
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import ColumnElement, Engine, Select, select
 
-from cityops.api.auth import READERS, SAFE_METHODS, WRITERS, authenticate, check, problem
-from cityops.api.state import kernel_of
+from cityops.api.auth import (
+    READERS,
+    SAFE_METHODS,
+    WRITERS,
+    authenticate,
+    bearer_scheme,
+    check,
+    problem,
+    session_scheme,
+)
 from cityops.core.access import Principal, Role
+from cityops.core.domain import Domain
 from cityops.core.events import AlertCleared, AlertRaised, Event, IncidentChanged
 from cityops.core.schema_operations import alerts, incidents
 
@@ -38,7 +46,8 @@ def ensure_in_scope(principal: Principal, agency: str | None, *area_codes: str |
         raise problem(404, "not_found")
 
 
-def _incident_place(engine: Engine, incident_id: int) -> tuple[str | None, str | None, str | None] | None:
+def incident_place(engine: Engine, incident_id: int) -> tuple[str | None, str | None, str | None] | None:
+    """(agency, area code, legacy area code) of an incident, for `ensure_in_scope`; None if there is none."""
     query = select(incidents.c.agency, incidents.c.area_code, incidents.c.legacy_area_code).where(
         incidents.c.id == incident_id
     )
@@ -47,20 +56,28 @@ def _incident_place(engine: Engine, incident_id: int) -> tuple[str | None, str |
     return None if row is None else (row.agency, row.area_code, row.legacy_area_code)
 
 
-async def operations_guard(
-    request: Request, principal: Annotated[Principal | None, Depends(authenticate)]
-) -> Principal:
-    safe = request.method in SAFE_METHODS
-    if principal is None or principal.role is not Role.AGENCY_OFFICER:
-        return check(request, principal, READERS if safe else WRITERS, viewer=safe)
-    raw_id = request.path_params.get("incident_id")
-    if not request.url.path.startswith("/api/incidents/") or raw_id is None or not str(raw_id).isdigit():
-        raise problem(403, "forbidden", role=principal.role.value, allowed=sorted(r.value for r in WRITERS))
-    place = await anyio.to_thread.run_sync(_incident_place, kernel_of(request).engine, int(raw_id))
-    if place is None:
-        raise problem(404, "not_found")
-    ensure_in_scope(principal, *place)
-    return principal
+def domain_guard(domain: Domain) -> Callable[..., Awaitable[Principal | None]]:
+    """A domain router's guard: its `public_paths` are open to everyone (no sign-in, no CSRF: nobody is
+    acting there); elsewhere people read, admins and operators change, and agency officers change too
+    where the domain says it scopes them. The checked principal is left on `request.state.principal`."""
+    prefix = f"/api/{domain.name}"
+    public = tuple(prefix + path for path in domain.public_paths)
+    writers = WRITERS | {Role.AGENCY_OFFICER} if domain.scoped_officers else WRITERS
+
+    async def dependency(
+        request: Request,
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+        session_id: Annotated[str | None, Depends(session_scheme)],
+    ) -> Principal | None:
+        if request.url.path.startswith(public):
+            return None
+        found = await authenticate(request, bearer, session_id)
+        safe = request.method in SAFE_METHODS
+        principal = check(request, found, READERS if safe else writers, viewer=safe)
+        request.state.principal = principal
+        return principal
+
+    return dependency
 
 
 def event_visible(engine: Engine, principal: Principal, event: Event) -> bool:
@@ -71,7 +88,7 @@ def event_visible(engine: Engine, principal: Principal, event: Event) -> bool:
     if isinstance(event, IncidentChanged):
         if scope.allows(None, event.area_code):
             return True
-        place = _incident_place(engine, event.incident_id)
+        place = incident_place(engine, event.incident_id)
         return place is not None and scope.allows(*place)
     if isinstance(event, AlertRaised) and scope.allows(None, event.area_code):
         return True

@@ -3,7 +3,8 @@
 It subscribes to `ObservationsRecorded` and judges the newest point of every watched series of a batch
 (once per series per batch, never per point), with the rules' state in memory. A timer handles what
 silence and slow formulas need: absence of data and indicators off their target. Rules are stored in
-the `alert_rules` table (from the API) or come from the configuration file (read-only through the API).
+the `alert_rules` table (from the API) or come from the configuration file (read-only through the API);
+every change of a rule appends to the audit log in the same transaction (`rule.create|update|delete`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any, Literal
 import anyio.to_thread
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from cityops.core import audit
 from cityops.core.bus import Bus, Unsubscribe
 from cityops.core.domain import EntityType
 from cityops.core.events import AlertRaised, EntityUpserted, Event, ObservationsRecorded
@@ -69,6 +71,7 @@ _Targets = tuple[
     list[tuple[dict[int, int], tuple[str, str], EntityInfo]],
 ]
 Clock = Callable[[], int]
+CONFIG_ACTOR = "config"  # the audit log's actor for rules the configuration file adds, changes or drops
 
 
 def wall_clock_ms() -> int:
@@ -243,7 +246,7 @@ class RuleEngine:
         if errors:
             raise RuleError(errors)
 
-    async def create(self, raw: Any) -> StoredRule:
+    async def create(self, raw: Any, actor: str = "system") -> StoredRule:
         rule = parse_rule(raw, dict(self.catalogue.templates))
         async with self._edit_lock:
             if rule.id in self._rules:
@@ -251,11 +254,11 @@ class RuleEngine:
             await anyio.to_thread.run_sync(self.check, rule)
             now = self.clock()
             stored = StoredRule(rule, "api", now, now)
-            await anyio.to_thread.run_sync(self._save, stored)
+            await anyio.to_thread.run_sync(self._save, stored, None, actor)
             await self._install(stored)
         return stored
 
-    async def replace(self, rule_id: str, raw: Any) -> StoredRule:
+    async def replace(self, rule_id: str, raw: Any, actor: str = "system") -> StoredRule:
         if isinstance(raw, dict):
             if raw.get("id", rule_id) != rule_id:
                 raise RuleError(
@@ -267,14 +270,14 @@ class RuleEngine:
             current = self._editable(rule_id)
             await anyio.to_thread.run_sync(self.check, rule)
             stored = StoredRule(rule, current.source, current.created_ms, self.clock())
-            await anyio.to_thread.run_sync(self._save, stored)
+            await anyio.to_thread.run_sync(self._save, stored, current, actor)
             await self._install(stored)
         return stored
 
-    async def delete(self, rule_id: str) -> None:
+    async def delete(self, rule_id: str, actor: str = "system") -> None:
         async with self._edit_lock:
-            self._editable(rule_id)
-            await anyio.to_thread.run_sync(self._remove, rule_id)
+            current = self._editable(rule_id)
+            await anyio.to_thread.run_sync(self._remove, current, actor)
             await self._uninstall(rule_id, "rule_removed")
 
     async def apply_config(self, rules: list[Rule]) -> None:
@@ -294,7 +297,7 @@ class RuleEngine:
         wanted = {rule.id for rule in rules}
         for stored in list(self._rules.values()):
             if stored.source == "config" and stored.rule.id not in wanted:
-                await anyio.to_thread.run_sync(self._remove, stored.rule.id)
+                await anyio.to_thread.run_sync(self._remove, stored, CONFIG_ACTOR)
                 await self._uninstall(stored.rule.id, "rule_removed")
         for rule in rules:
             current = self._rules.get(rule.id)
@@ -302,7 +305,7 @@ class RuleEngine:
                 continue
             now = self.clock()
             stored = StoredRule(rule, "config", current.created_ms if current else now, now)
-            await anyio.to_thread.run_sync(self._save, stored)
+            await anyio.to_thread.run_sync(self._save, stored, current, CONFIG_ACTOR)
             await self._install(stored)
 
     def _editable(self, rule_id: str) -> StoredRule:
@@ -311,7 +314,8 @@ class RuleEngine:
             raise RuleConflict(f"rule {rule_id!r} comes from the configuration file; change it there")
         return stored
 
-    def _save(self, stored: StoredRule) -> None:
+    def _save(self, stored: StoredRule, before: StoredRule | None, actor: str) -> None:
+        """Store `stored` (which replaces `before`, if any) with its audit entry."""
         values = {
             "definition": stored.rule.model_dump(mode="json"),
             "source": stored.source,
@@ -327,10 +331,13 @@ class RuleEngine:
                 conn.execute(
                     insert(alert_rules).values(id=stored.rule.id, created_ms=stored.created_ms, **values)
                 )
+            action, was = ("rule.create", None) if before is None else ("rule.update", before.to_dict())
+            audit.record(conn, actor, action, f"rule:{stored.rule.id}", was, stored.to_dict())
 
-    def _remove(self, rule_id: str) -> None:
+    def _remove(self, stored: StoredRule, actor: str) -> None:
         with self.engine.begin() as conn:
-            conn.execute(delete(alert_rules).where(alert_rules.c.id == rule_id))
+            conn.execute(delete(alert_rules).where(alert_rules.c.id == stored.rule.id))
+            audit.record(conn, actor, "rule.delete", f"rule:{stored.rule.id}", stored.to_dict(), None)
 
     async def _install(self, stored: StoredRule) -> None:
         # A changed rule starts afresh: its open alerts are cleared and raised again if still true.

@@ -78,6 +78,7 @@ export class LiveFeed {
   }
 
   onAlert(alert) {
+    this.handlers.alert?.(alert);
     if (alert.title) this.alertTitles.set(alert.alert_id, alert.title);
     const raised = 'raised_ms' in alert;
     this.queue({
@@ -92,6 +93,7 @@ export class LiveFeed {
   }
 
   onIncident(incident) {
+    this.handlers.incident?.(incident);
     this.queue({ kind: 'incident', ...incident, ts: incident.ts_ms });
   }
 

@@ -98,3 +98,24 @@ export function formatMeasure(value, unit) {
   if (!parts.unit) return parts.number;
   return unit === '%' ? `${parts.number}${parts.unit}` : `${parts.number} ${parts.unit}`;
 }
+
+// How long ago, in words: "5 phút trước", "5 minutes ago", "5 分前".
+export function formatAge(when, now = Date.now()) {
+  const seconds = Math.round((now - when) / 1000);
+  const format = new Intl.RelativeTimeFormat(LOCALES[state.language], { numeric: 'always', style: 'short' });
+  if (Math.abs(seconds) < 60) return format.format(-seconds, 'second');
+  if (Math.abs(seconds) < 3600) return format.format(-Math.floor(seconds / 60), 'minute');
+  if (Math.abs(seconds) < 86400) return format.format(-Math.floor(seconds / 3600), 'hour');
+  return format.format(-Math.floor(seconds / 86400), 'day');
+}
+
+// A span of time as a clock, the same in every language: "4:05", "1:02:09", "2 d 3:00:00" for days.
+export function formatClockDuration(ms) {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const days = Math.floor(total / 86400);
+  const hours = Math.floor((total % 86400) / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const seconds = String(total % 60).padStart(2, '0');
+  const clock = hours || days ? `${hours}:${String(minutes).padStart(2, '0')}:${seconds}` : `${minutes}:${seconds}`;
+  return days ? `${t('time.days', { days })} ${clock}` : clock;
+}

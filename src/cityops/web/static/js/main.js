@@ -4,6 +4,8 @@ import { sessionLost, signedIn, wireUserControls } from './auth.js';
 import { Catalogue } from './catalogue.js';
 import { LiveFeed } from './feed.js';
 import { LANGUAGES, TIME_ZONE, currentLanguage, onLanguageChange, storedLanguage, useLanguage } from './i18n.js';
+import { IncidentLayer } from './incident_layer.js';
+import { IncidentsPanel } from './incidents.js';
 import { IndicatorStrip } from './indicators.js';
 import { MapView } from './map.js';
 import { reportFailure, reportRecovery } from './notices.js';
@@ -47,7 +49,7 @@ async function main() {
   wireLanguageButtons();
   wireUserControls();
   startClock();
-  await retrying(signedIn, (error) => reportFailure('/api/auth/me', error));
+  const principal = await retrying(signedIn, (error) => reportFailure('/api/auth/me', error));
   reportRecovery('/api/auth/me');
   onUnauthorized(sessionLost);
 
@@ -59,6 +61,22 @@ async function main() {
   showSimulated(catalogue.simulated);
 
   const mapView = new MapView(document.getElementById('map'), catalogue);
+  let incidentLayer = null;
+  const panel = new IncidentsPanel(
+    {
+      root: document.getElementById('incidents-panel'),
+      counts: document.getElementById('incidents-counts'),
+      listView: document.getElementById('incidents-list-view'),
+      detailView: document.getElementById('incident-detail'),
+      alertsSection: document.getElementById('alerts-section'),
+      alertList: document.getElementById('alert-list'),
+      alertEmpty: document.getElementById('alerts-empty'),
+      incidentList: document.getElementById('incident-list'),
+      incidentEmpty: document.getElementById('incidents-empty'),
+    },
+    principal,
+    { onRefreshed: () => incidentLayer?.refresh(), areaName: (code) => mapView.areaNames.get(code) },
+  );
   const feed = new LiveFeed(
     {
       list: document.getElementById('feed'),
@@ -72,13 +90,18 @@ async function main() {
       hello: (hello) => showSimulated(hello.simulated),
       observations: (batch) => mapView.map && mapView.updateLatest(batch.series),
       entity: (entity) => mapView.map && mapView.upsertEntity(entity),
+      alert: () => panel.changed(),
+      incident: () => panel.changed(),
     },
   );
   feed.start();
+  panel.start();
   new IndicatorStrip(document.getElementById('indicator-tiles')).start();
   await mapView.start();
+  incidentLayer = new IncidentLayer(mapView.map, (id) => panel.openDetail(id));
+  await incidentLayer.refresh();
   window.cityopsMap = mapView.map;
-  window.cityopsDashboard = { mapView, feed, catalogue };
+  window.cityopsDashboard = { mapView, feed, catalogue, panel, incidentLayer };
   document.body.dataset.ready = 'true';
 }
 
