@@ -13,11 +13,13 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import orjson
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -151,3 +153,45 @@ def session_cookies(live_server: str, browser_account: Account) -> list[dict[str
     )
     response.raise_for_status()
     return [{"name": name, "value": value, "url": live_server} for name, value in response.cookies.items()]
+
+
+@dataclass
+class FeedListener:
+    """Reads `/api/live` in a thread; `hello` is set once connected, `done` once `until` says so."""
+
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    hello: threading.Event = field(default_factory=threading.Event)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+Until = Callable[[str, dict[str, Any]], bool]
+
+
+@pytest.fixture
+def feed_listener() -> Callable[[str, dict[str, str], Until], FeedListener]:
+    def start(base: str, headers: dict[str, str], until: Until) -> FeedListener:
+        listener = FeedListener()
+
+        def listen() -> None:
+            with (
+                httpx.Client(base_url=base, timeout=10, headers=headers) as client,
+                client.stream("GET", "/api/live") as stream,
+            ):
+                name = ""
+                for line in stream.iter_lines():
+                    if line.startswith("event:"):
+                        name = line.split(":", 1)[1].strip()
+                    elif line.startswith("data:"):
+                        data = orjson.loads(line[5:])
+                        listener.events.append((name, data))
+                        if name == "hello":
+                            listener.hello.set()
+                        if until(name, data):
+                            listener.done.set()
+                            return
+
+        threading.Thread(target=listen, daemon=True).start()
+        assert listener.hello.wait(5), "the live feed did not say hello"
+        return listener
+
+    return start

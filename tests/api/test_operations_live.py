@@ -3,15 +3,17 @@ it, and the SSE client sees `alert` and `incident` events, then the `alert` that
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Callable
+from typing import Any
 
 import httpx
-import orjson
 
 CAMERA = "urn:ngsi-ld:Camera:tdm-001"
 
 
-def test_alert_and_incident_events_on_the_live_feed(live_server: str, auth_headers: dict[str, str]) -> None:
+def test_alert_and_incident_events_on_the_live_feed(
+    live_server: str, auth_headers: dict[str, str], feed_listener: Callable[..., Any]
+) -> None:
     rule = {
         "id": "busy-tdm",
         "kind": "threshold",
@@ -27,31 +29,7 @@ def test_alert_and_incident_events_on_the_live_feed(live_server: str, auth_heade
         "opens_incident": True,
     }
     assert httpx.post(f"{live_server}/api/rules", json=rule, headers=auth_headers).status_code == 201
-    events: list[tuple[str, dict[str, object]]] = []
-    hello = threading.Event()
-    cleared = threading.Event()
-
-    def listen() -> None:
-        with (
-            httpx.Client(base_url=live_server, timeout=10, headers=auth_headers) as client,
-            client.stream("GET", "/api/live") as stream,
-        ):
-            name = ""
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    name = line.split(":", 1)[1].strip()
-                elif line.startswith("data:"):
-                    data = orjson.loads(line[5:])
-                    events.append((name, data))
-                    if name == "hello":
-                        hello.set()
-                    if name == "alert" and "reason" in data:
-                        cleared.set()
-                        return
-
-    listener = threading.Thread(target=listen, daemon=True)
-    listener.start()
-    assert hello.wait(5)
+    feed = feed_listener(live_server, auth_headers, lambda name, data: name == "alert" and "reason" in data)
     for minute, value in ((0, 80), (1, 10)):
         point = {
             "entity": CAMERA,
@@ -65,10 +43,9 @@ def test_alert_and_incident_events_on_the_live_feed(live_server: str, auth_heade
             ).status_code
             == 202
         )
-    assert cleared.wait(5)
-    listener.join(5)
-    alerts = [data for name, data in events if name == "alert"]
-    incidents = [data for name, data in events if name == "incident"]
+    assert feed.done.wait(5)
+    alerts = [data for name, data in feed.events if name == "alert"]
+    incidents = [data for name, data in feed.events if name == "incident"]
     assert [(a["rule_id"], a["source"], a.get("reason")) for a in alerts] == [
         ("busy-tdm", CAMERA, None),
         ("busy-tdm", CAMERA, "condition_ended"),
