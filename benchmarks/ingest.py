@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sqlite3
 import statistics
@@ -167,6 +168,10 @@ def feed_latency(
     stop = threading.Event()
 
     def listen() -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server is stopped at the end of the run
+            read_feed()
+
+    def read_feed() -> None:
         with (
             httpx.Client(base_url=base, timeout=None, headers=auth) as client,
             client.stream("GET", "/api/live") as stream,

@@ -51,6 +51,13 @@ class _Columns:
         order = np.lexsort((ts, metric, entity))
         return cls(entity[order], metric[order], ts[order], value[order])
 
+    def rows(self) -> list[tuple[int, int, int, float]]:
+        return list(
+            zip(
+                self.entity.tolist(), self.metric.tolist(), self.ts.tolist(), self.value.tolist(), strict=True
+            )
+        )
+
     def group_ends(self, bucket: Int64s | None) -> Int64s:
         """Index one past the end of each run of equal (entity, metric[, bucket])."""
         change = (self.entity[1:] != self.entity[:-1]) | (self.metric[1:] != self.metric[:-1])
@@ -76,8 +83,7 @@ class ObservationStore:
     def write(self, batch: PointBatch, source: str) -> StoredBatch:
         received_ms = int(time.time() * 1000)
         with self._write_lock, self._engine.begin() as conn:
-            accepted = self._insert_raw(conn, batch)
-            columns = _Columns.sorted_from(accepted)
+            accepted, columns = self._insert_raw(conn, batch)
             result = conn.execute(
                 insert(batches).values(received_ms=received_ms, source=source, points=len(accepted))
             )
@@ -85,9 +91,12 @@ class ObservationStore:
             newest = self._update_rollups(conn, columns) if len(accepted) else []
         return StoredBatch(batch_id, received_ms, len(accepted), len(batch) - len(accepted), newest)
 
-    def _insert_raw(self, conn: Connection, batch: PointBatch) -> PointBatch:
-        rows = list(zip(batch.entity_ids, batch.metric_ids, batch.ts_ms, batch.values, strict=True))
+    def _insert_raw(self, conn: Connection, batch: PointBatch) -> tuple[PointBatch, _Columns]:
+        """Store the points not stored yet; returns them, also as columns in primary-key order."""
+        columns = _Columns.sorted_from(batch)
         if self._dialect == "sqlite":
+            # Rows in primary-key order land on neighbouring B-tree pages.
+            rows = columns.rows()
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
             cursor.execute("SAVEPOINT raw_points")
@@ -98,15 +107,16 @@ class ObservationStore:
             inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
             if inserted == len(rows):
                 cursor.execute("RELEASE raw_points")
-                return batch
+                return batch, columns
             cursor.execute("ROLLBACK TO raw_points")
             cursor.execute("RELEASE raw_points")
             fresh = self._without_duplicates(conn, batch)
+            columns = _Columns.sorted_from(fresh)
             cursor.executemany(
                 "INSERT INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)",
-                list(zip(fresh.entity_ids, fresh.metric_ids, fresh.ts_ms, fresh.values, strict=True)),
+                columns.rows(),
             )
-            return fresh
+            return fresh, columns
         fresh = self._without_duplicates(conn, batch)
         if len(fresh):
             conn.execute(
@@ -118,7 +128,7 @@ class ObservationStore:
                     )
                 ],
             )
-        return fresh
+        return fresh, _Columns.sorted_from(fresh)
 
     def _without_duplicates(self, conn: Connection, batch: PointBatch) -> PointBatch:
         """First occurrence wins, within the batch and against what is already stored."""
