@@ -53,13 +53,15 @@ def vendor_files(node_modules: Path) -> None:
         vendor.copy_vendor_files(node_modules)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps its event loop marked as running in the main
+# thread while it is open, and tests after the browser ones call `asyncio.run`.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: `make apt-test` installs Debian's chromium")
