@@ -20,6 +20,17 @@ db_app = typer.Typer(help="The store: schema and reference data.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 
+
+def _add_domain_commands() -> None:
+    from cityops.core.domain import discover_domains
+
+    for domain in discover_domains():
+        if domain.commands is not None:
+            app.add_typer(domain.commands(), name=domain.name)
+
+
+_add_domain_commands()
+
 DEMO_RULES = Path(__file__).parent / "demo_rules.toml"
 
 DatabaseOption = Annotated[str | None, typer.Option(help="SQLAlchemy URL (default: CITYOPS_DATABASE_URL)")]

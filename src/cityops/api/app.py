@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from cityops import __version__
-from cityops.api import auth, ingest, live, map, meta, operations, users
+from cityops.api import auth, ingest, live, map, meta, operations, series, users
 from cityops.api.scoping import domain_guard
 from cityops.config import Settings
 from cityops.core.access_throttle import LoginThrottle
@@ -57,7 +57,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle(settings.access)
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.
-    for router in (ingest, map, meta, live, auth, users, operations):
+    for router in (ingest, map, series, meta, live, auth, users, operations):
         app.include_router(router.router)
     for domain in kernel.domains:
         if domain.router is not None:
@@ -72,5 +72,5 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     except ModuleNotFoundError:
         log.warning("cityops.web is not installed: serving the API only")
     else:
-        pages.mount(app)
+        pages.mount(app, kernel.domains)
     return app

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from cityops import __version__
 from cityops.api.auth import Reader
 from cityops.api.state import kernel_of
-from cityops.core.domain import LANGUAGES
+from cityops.core.domain import LANGUAGES, translated
 from cityops.core.kernel import Kernel
 
 router = APIRouter(tags=["dashboard"])
@@ -42,6 +42,16 @@ async def get_meta(request: Request, principal: Reader) -> dict[str, Any]:
                 ],
             }
             for domain in kernel.domains
+        ],
+        "panels": [
+            {
+                "domain": domain.name,
+                "id": panel.id,
+                "module": f"/static/domains/{domain.name}/{panel.module}",
+                "title": translated(domain.folder, panel.title_key),
+            }
+            for domain in kernel.domains
+            for panel in domain.panels
         ],
     }
 

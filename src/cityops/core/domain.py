@@ -50,6 +50,19 @@ class SampleEntity:
 
 
 @dataclass(frozen=True)
+class Panel:
+    """A dashboard panel a domain contributes: an ES module under the domain's `static/` folder.
+
+    The module exports `mount(root, context)`; the dashboard gives it an empty element and the shared
+    map, catalogue, signed-in principal and live events (see `web/static/js/panels.js`).
+    """
+
+    id: str
+    module: str  # path below `<domain folder>/static/`
+    title_key: str  # a key of the domain's translation files
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     folder: Path
@@ -67,6 +80,9 @@ class Domain:
     # Agency officers may also send changes to the router, which keeps them to their scope itself. On the
     # other routes the API layer leaves the checked `Principal` on `request.state.principal`.
     scoped_officers: bool = False
+    panels: tuple[Panel, ...] = ()
+    # Builds the domain's `cityops <name> ...` commands (a Typer app); loosely typed like `router`.
+    commands: Callable[[], Any] | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:
@@ -76,6 +92,12 @@ class Domain:
     @property
     def title(self) -> Text:
         return {lang: self.translations(lang).get("title", self.name) for lang in LANGUAGES}
+
+    @property
+    def static_folder(self) -> Path | None:
+        """Files the dashboard serves under `/static/domains/<name>/` (panels' modules, styles)."""
+        folder = self.folder / "static"
+        return folder if folder.is_dir() else None
 
     def translations(self, lang: str) -> dict[str, str]:
         path = self.folder / "translations" / f"{lang}.json"

@@ -7,6 +7,7 @@ from pathlib import Path
 from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
 from cityops.core.rules import RuleTemplate
+from cityops.traffic.commands import build_commands
 from cityops.traffic.simulator import sample_cameras, simulate
 
 FOLDER = Path(__file__).parent
@@ -45,6 +46,7 @@ DOMAIN = Domain(
     ),
     sample_entities=sample_cameras,
     simulator=simulate,
+    commands=build_commands,
     rule_templates=(
         RuleTemplate(
             id="traffic.congestion",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import mimetypes
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from cityops import __version__
-from cityops.core.domain import LANGUAGES
+from cityops.core.domain import LANGUAGES, Domain
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,19 @@ async def dashboard(request: Request) -> HTMLResponse:
     )
 
 
-def mount(app: FastAPI) -> None:
-    """Adds the page and `/static` to an app (called by `cityops.api.app.create_app`)."""
+def mount(app: FastAPI, domains: Iterable[Domain] = ()) -> None:
+    """Adds the page, `/static` and each domain's `/static/domains/<name>` (by `cityops.api.app`)."""
     if not (STATIC_DIR / "vendor").is_dir():
         log.warning(
             "%s is missing: run `make setup` or `python -m cityops.web.vendor`", STATIC_DIR / "vendor"
         )
     app.include_router(router)
+    # Mounted before `/static` so the more specific prefix wins.
+    for domain in domains:
+        if domain.static_folder is not None:
+            app.mount(
+                f"/static/domains/{domain.name}",
+                DashboardStatic(directory=domain.static_folder),
+                name=f"static-{domain.name}",
+            )
     app.mount("/static", DashboardStatic(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ import { IncidentsPanel } from './incidents.js';
 import { IndicatorStrip } from './indicators.js';
 import { MapView } from './map.js';
 import { reportFailure, reportRecovery } from './notices.js';
+import { DomainPanels, LiveEvents } from './panels.js';
 
 function showSimulated(simulated) {
   if (simulated) document.getElementById('simulated-banner').hidden = false;
@@ -61,6 +62,7 @@ async function main() {
   showSimulated(catalogue.simulated);
 
   const mapView = new MapView(document.getElementById('map'), catalogue);
+  const events = new LiveEvents();
   let incidentLayer = null;
   const panel = new IncidentsPanel(
     {
@@ -88,10 +90,22 @@ async function main() {
     catalogue,
     {
       hello: (hello) => showSimulated(hello.simulated),
-      observations: (batch) => mapView.map && mapView.updateLatest(batch.series),
-      entity: (entity) => mapView.map && mapView.upsertEntity(entity),
-      alert: () => panel.changed(),
-      incident: () => panel.changed(),
+      observations: (batch) => {
+        if (mapView.map) mapView.updateLatest(batch.series);
+        events.emit('observations', batch);
+      },
+      entity: (entity) => {
+        if (mapView.map) mapView.upsertEntity(entity);
+        events.emit('entity', entity);
+      },
+      alert: (alert) => {
+        panel.changed();
+        events.emit('alert', alert);
+      },
+      incident: (incident) => {
+        panel.changed();
+        events.emit('incident', incident);
+      },
     },
   );
   feed.start();
@@ -100,8 +114,17 @@ async function main() {
   await mapView.start();
   incidentLayer = new IncidentLayer(mapView.map, (id) => panel.openDetail(id));
   await incidentLayer.refresh();
+  const domainPanels = new DomainPanels(
+    {
+      root: document.getElementById('domain-panels'),
+      tabs: document.getElementById('domain-panel-tabs'),
+      body: document.getElementById('domain-panel-body'),
+    },
+    { map: mapView.map, mapView, catalogue, principal, on: (type, handler) => events.on(type, handler) },
+  );
+  await domainPanels.mountAll(meta.panels ?? []);
   window.cityopsMap = mapView.map;
-  window.cityopsDashboard = { mapView, feed, catalogue, panel, incidentLayer };
+  window.cityopsDashboard = { mapView, feed, catalogue, panel, incidentLayer, domainPanels };
   document.body.dataset.ready = 'true';
 }
 

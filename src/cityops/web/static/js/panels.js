@@ -1,0 +1,95 @@
+// Domain panels: each domain may ship ES modules (`Domain.panels`) that export `mount(root, context)`.
+// The dashboard lays them out as tabs below the map and hands every one the same context:
+//   context.map        the MapLibre map (add sources and layers with ids prefixed by the domain name)
+//   context.mapView    the kernel's MapView (area names, schemes)
+//   context.catalogue  domains, entity types and metrics from /api/meta
+//   context.principal  who is signed in ({name, role, ...})
+//   context.on(type, handler)  live events: 'observations', 'entity', 'alert', 'incident'
+//   context.visible()  whether the panel's tab is the one shown (skip drawing charts while hidden)
+//   context.onShow(handler)    called when the tab is shown (charts need a resize then)
+// Panels import the kernel's helpers (api.js, dom.js, i18n.js) by absolute URL.
+import { h } from './dom.js';
+import { onLanguageChange, pick } from './i18n.js';
+import { reportFailure } from './notices.js';
+
+export class LiveEvents {
+  constructor() {
+    this.handlers = new Map();
+  }
+
+  on(type, handler) {
+    if (!this.handlers.has(type)) this.handlers.set(type, new Set());
+    this.handlers.get(type).add(handler);
+  }
+
+  emit(type, data) {
+    for (const handler of this.handlers.get(type) ?? []) {
+      try {
+        handler(data);
+      } catch (error) {
+        console.error(`panel handler for ${type} failed`, error);
+      }
+    }
+  }
+}
+
+export class DomainPanels {
+  constructor({ root, tabs, body }, shared) {
+    Object.assign(this, { root, tabs, body, shared });
+    this.entries = [];
+  }
+
+  async mountAll(panels) {
+    if (panels.length === 0) return;
+    this.root.hidden = false;
+    for (const panel of panels) this.add(panel);
+    onLanguageChange(() => this.retitle());
+    this.show(this.entries[0]);
+    await Promise.all(this.entries.map((entry) => this.load(entry)));
+  }
+
+  add(panel) {
+    const key = `${panel.domain}-${panel.id}`;
+    const tab = h('button', {
+      type: 'button', role: 'tab', id: `panel-tab-${key}`, 'aria-controls': `panel-${key}`, 'aria-selected': 'false',
+    }, pick(panel.title));
+    const section = h('section', {
+      id: `panel-${key}`, class: 'domain-panel', role: 'tabpanel', 'aria-labelledby': `panel-tab-${key}`,
+      dataset: { domain: panel.domain, panel: panel.id }, hidden: true,
+    });
+    const entry = { panel, tab, section, showHandlers: new Set() };
+    tab.addEventListener('click', () => this.show(entry));
+    this.tabs.append(tab);
+    this.body.append(section);
+    this.entries.push(entry);
+  }
+
+  show(entry) {
+    for (const other of this.entries) {
+      const selected = other === entry;
+      other.tab.setAttribute('aria-selected', String(selected));
+      other.section.hidden = !selected;
+    }
+    for (const handler of entry.showHandlers) handler();
+  }
+
+  retitle() {
+    for (const entry of this.entries) entry.tab.textContent = pick(entry.panel.title);
+  }
+
+  async load(entry) {
+    const { panel, section } = entry;
+    try {
+      const module = await import(panel.module);
+      await module.mount(section, {
+        ...this.shared,
+        visible: () => !section.hidden,
+        onShow: (handler) => entry.showHandlers.add(handler),
+      });
+      section.dataset.ready = 'true';
+    } catch (error) {
+      section.dataset.ready = 'failed';
+      reportFailure(panel.module, error);
+    }
+  }
+}
