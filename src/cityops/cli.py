@@ -11,6 +11,7 @@ import uvicorn
 
 from cityops.cli_users import DEMO_USERNAME, ensure_demo_operator, users_app
 from cityops.config import Settings
+from cityops.core.store import write_transaction
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
@@ -44,7 +45,7 @@ def _settings(database_url: str | None, **overrides: object) -> Settings:
 
 
 def _print_demo_account(kernel: Kernel, settings: Settings) -> None:
-    with kernel.engine.begin() as conn:
+    with write_transaction(kernel.engine) as conn:
         password = ensure_demo_operator(conn, settings.access.min_password_length)
     if password is None:
         typer.echo(f"Tài khoản '{DEMO_USERNAME}' đã có sẵn / account '{DEMO_USERNAME}' exists: use your own")

@@ -26,6 +26,7 @@ from cityops.core.access import (
     set_password,
 )
 from cityops.core.access_tokens import issue_token, list_tokens
+from cityops.core.store import write_transaction
 
 users_app = typer.Typer(help="Tài khoản và mã truy cập / accounts and API tokens.")
 CLI_ACTOR = "cli"
@@ -53,7 +54,7 @@ def _transaction(database_url: str | None) -> Iterator[tuple[Connection, Setting
     settings = Settings(database_url=database_url) if database_url else Settings()
     kernel = Kernel.open(settings.database_url, settings.domains, settings.node_modules)
     try:
-        with kernel.engine.begin() as conn:
+        with write_transaction(kernel.engine) as conn:
             yield conn, settings
     except AccessError as exc:
         typer.secho(f"{exc.field}: {exc.message}", fg=typer.colors.RED, err=True)

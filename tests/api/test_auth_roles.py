@@ -16,7 +16,11 @@ from cityops.core.access import HUMAN_ROLES, Role
 HeadersFor = Callable[..., dict[str, str]]
 
 PUBLIC = {("GET", "/api/translations/{lang}"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}
-DEVICE_MAY = {("POST", "/api/ingest"), ("POST", "/api/entities")}
+DEVICE_MAY = {
+    ("POST", "/api/ingest"),
+    ("POST", "/api/entities"),
+    ("POST", "/api/traffic/cameras/{camera_id}/snapshot"),  # the traffic domain's `device_paths`
+}
 OWN_ACCOUNT = {"/api/auth/me", "/api/auth/password", "/api/tokens", "/api/tokens/{token_id}"}
 RULES_AND_ALERTS = ("/api/rules", "/api/rule-templates", "/api/alerts")
 # A domain's `public_paths`: the citizens' report form and API (tests/reports cover them).

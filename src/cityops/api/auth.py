@@ -46,6 +46,7 @@ from cityops.core.access_sessions import NewSession, Session, create_session, en
 from cityops.core.access_throttle import LoginThrottle
 from cityops.core.access_tokens import resolve_token
 from cityops.core.schema_access import users
+from cityops.core.store import write_transaction
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["access"])
@@ -144,7 +145,7 @@ async def authenticate(
         secret = bearer.credentials
 
         def by_token() -> Principal | None:
-            with engine.begin() as conn:
+            with write_transaction(engine) as conn:
                 return resolve_token(conn, secret)
 
         principal = await anyio.to_thread.run_sync(by_token)
@@ -157,7 +158,7 @@ async def authenticate(
     cookie = session_id
 
     def by_session() -> Session | None:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             return resolve_session(conn, cookie, access)
 
     session = await anyio.to_thread.run_sync(by_session)
@@ -274,7 +275,7 @@ async def login(request: Request, body: LoginIn) -> JSONResponse:
         if not verify_password(row.password_hash if row is not None and usable else None, body.password):
             return None
         assert row is not None
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             if needs_rehash(row.password_hash):
                 new_hash = hash_password(body.password)
                 conn.execute(update(users).where(users.c.id == row.id).values(password_hash=new_hash))
@@ -304,7 +305,7 @@ async def logout(request: Request, principal: Annotated[Principal | None, Depend
         name = principal.name
 
         def sign_out() -> None:
-            with engine.begin() as conn:
+            with write_transaction(engine) as conn:
                 if end_session(conn, cookie):
                     audit.record(conn, name, "session.logout", f"user:{name}")
 
@@ -350,7 +351,7 @@ async def change_password(request: Request, principal: Person, body: PasswordCha
             row = conn.execute(select(users).where(users.c.id == principal.user_id)).one()
         if not verify_password(row.password_hash, body.current_password):
             return False, None
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             set_password(conn, row.username, body.new_password, principal.actor, access.min_password_length)
             return True, create_session(conn, row.id, access, address) if via_session else None
 

@@ -58,11 +58,13 @@ def incident_place(engine: Engine, incident_id: int) -> tuple[str | None, str | 
 
 def domain_guard(domain: Domain) -> Callable[..., Awaitable[Principal | None]]:
     """A domain router's guard: its `public_paths` are open to everyone (no sign-in, no CSRF: nobody is
-    acting there); elsewhere people read, admins and operators change, and agency officers change too
-    where the domain says it scopes them. The checked principal is left on `request.state.principal`."""
+    acting there); elsewhere people read, admins and operators change, agency officers change too
+    where the domain says it scopes them, and device tokens send to the domain's `device_paths`. The checked principal is left on `request.state.principal`."""
     prefix = f"/api/{domain.name}"
     public = tuple(prefix + path for path in domain.public_paths)
     writers = WRITERS | {Role.AGENCY_OFFICER} if domain.scoped_officers else WRITERS
+    # The matched route's path is the declared one, with or without the prefix (by FastAPI version).
+    device_paths = frozenset(domain.device_paths) | {prefix + path for path in domain.device_paths}
 
     async def dependency(
         request: Request,
@@ -73,7 +75,10 @@ def domain_guard(domain: Domain) -> Callable[..., Awaitable[Principal | None]]:
             return None
         found = await authenticate(request, bearer, session_id)
         safe = request.method in SAFE_METHODS
-        principal = check(request, found, READERS if safe else writers, viewer=safe)
+        route = request.scope.get("route")
+        for_devices = getattr(route, "path", None) in device_paths
+        allowed = READERS if safe else (writers | {Role.DEVICE} if for_devices else writers)
+        principal = check(request, found, allowed, viewer=safe)
         request.state.principal = principal
         return principal
 

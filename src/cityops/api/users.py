@@ -29,6 +29,7 @@ from cityops.core.access import (
     user_to_dict,
 )
 from cityops.core.access_tokens import issue_token, list_tokens, revoke_token
+from cityops.core.store import write_transaction
 
 router = APIRouter(tags=["access"])
 T = TypeVar("T")
@@ -40,7 +41,7 @@ async def _in_transaction(request: Request, work: Callable[[Connection], T]) -> 
     engine = kernel_of(request).engine
 
     def run() -> T:
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             return work(conn)
 
     try:

@@ -80,6 +80,9 @@ class Domain:
     # Agency officers may also send changes to the router, which keeps them to their scope itself. On the
     # other routes the API layer leaves the checked `Principal` on `request.state.principal`.
     scoped_officers: bool = False
+    # Route paths below `/api/<name>` (as declared, e.g. "/cameras/{camera_id}/snapshot") where device
+    # tokens may send (unsafe methods) beside admins and operators: what a domain's workers upload.
+    device_paths: tuple[str, ...] = ()
     panels: tuple[Panel, ...] = ()
     # Builds the domain's `cityops <name> ...` commands (a Typer app); loosely typed like `router`.
     commands: Callable[[], Any] | None = None

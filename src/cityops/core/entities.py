@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from cityops.core.domain import EntityType
 from cityops.core.schema import entities, metrics
+from cityops.core.store import write_transaction
 
 URN_PATTERN = re.compile(
     r"^urn:ngsi-ld:(?P<type>[A-Za-z][A-Za-z0-9]{0,63}):(?P<id>[A-Za-z0-9._~:@!$&'()*+,;=-]{1,120})$"
@@ -55,7 +56,7 @@ class EntityRegistry:
         self._metric_ids: dict[tuple[str, str], int] = {}
 
     def register_types(self, types: Iterable[EntityType]) -> None:
-        with self._engine.begin() as conn:
+        with write_transaction(self._engine) as conn:
             for entity_type in types:
                 self.types[entity_type.type] = entity_type
                 for spec in entity_type.metrics:
@@ -122,7 +123,7 @@ class EntityRegistry:
             "attributes": attributes or {},
             "updated_ms": now,
         }
-        with self._lock, self._engine.begin() as conn:
+        with self._lock, write_transaction(self._engine) as conn:
             existing = self._by_urn.get(urn)
             before = None
             if on_write is not None and existing is not None:

@@ -51,6 +51,7 @@ from cityops.core.rules import Severity
 from cityops.core.rules_alerts import iso
 from cityops.core.rules_scope import AreaTree
 from cityops.core.schema_operations import alerts, incident_attachments, incident_history, incidents
+from cityops.core.store import write_transaction
 
 # The lifecycle's names are part of this module's interface.
 __all__ = [
@@ -173,7 +174,7 @@ class IncidentDesk:
         """Run `work` in one transaction off the event loop, then publish the events it produced."""
 
         def transaction() -> tuple[Any, list[Event]]:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 return work(conn, self.clock())
 
         result, events = await anyio.to_thread.run_sync(transaction)

@@ -20,7 +20,7 @@ from cityops.core.indicators import Indicator
 from cityops.core.ingest import PointBatch
 from cityops.core.observations import ObservationStore, StoredBatch
 from cityops.core.rules_engine import RuleCatalogue, RuleEngine
-from cityops.core.store import open_engine, upgrade
+from cityops.core.store import open_engine, upgrade, write_transaction
 
 
 @dataclass
@@ -48,7 +48,7 @@ class Kernel:
         domains = discover_domains(domain_names)
         engine = open_engine(database_url)
         upgrade(engine, [d.folder / "migrations" for d in domains if (d.folder / "migrations").is_dir()])
-        with engine.begin() as conn:
+        with write_transaction(engine) as conn:
             areas.load_reference(conn, node_modules)
         with engine.connect() as conn:
             area_index = areas.AreaIndex.from_connection(conn)

@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 
 from cityops.core.ingest import PointBatch
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, batches, latest, observations, rollups
+from cityops.core.store import write_transaction
 
 Int64s = NDArray[np.int64]
 
@@ -82,7 +83,7 @@ class ObservationStore:
 
     def write(self, batch: PointBatch, source: str) -> StoredBatch:
         received_ms = int(time.time() * 1000)
-        with self._write_lock, self._engine.begin() as conn:
+        with self._write_lock, write_transaction(self._engine) as conn:
             accepted, columns = self._insert_raw(conn, batch)
             result = conn.execute(
                 insert(batches).values(received_ms=received_ms, source=source, points=len(accepted))

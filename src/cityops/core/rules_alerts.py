@@ -15,6 +15,7 @@ from cityops.core.events import AlertCleared, AlertRaised, Event
 from cityops.core.rules import Rule
 from cityops.core.rules_scope import EntityInfo
 from cityops.core.schema_operations import alerts
+from cityops.core.store import write_transaction
 
 AlertState = Literal["open", "cleared", "all"]
 
@@ -55,7 +56,7 @@ def write_changes(engine: Engine, changes: Sequence[AlertChange], now_ms: int) -
     """Store the changes in one transaction; returns the events to publish. A change that the store
     already reflects (another process got there first) is skipped, never duplicated."""
     events: list[Event] = []
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         for change in changes:
             existing = conn.execute(
                 select(alerts.c.id).where(

@@ -60,6 +60,7 @@ from cityops.core.rules_judge import (
 from cityops.core.rules_scope import EntityDirectory, EntityInfo
 from cityops.core.schema import latest
 from cityops.core.schema_operations import alert_rules
+from cityops.core.store import write_transaction
 
 RuleSource = Literal["api", "config"]
 JudgedRule = ThresholdRule | DurationRule | RateOfChangeRule
@@ -321,7 +322,7 @@ class RuleEngine:
             "source": stored.source,
             "updated_ms": stored.updated_ms,
         }
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             exists = conn.execute(
                 select(func.count()).select_from(alert_rules).where(alert_rules.c.id == stored.rule.id)
             ).scalar_one()
@@ -335,7 +336,7 @@ class RuleEngine:
             audit.record(conn, actor, action, f"rule:{stored.rule.id}", was, stored.to_dict())
 
     def _remove(self, stored: StoredRule, actor: str) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(alert_rules).where(alert_rules.c.id == stored.rule.id))
             audit.record(conn, actor, "rule.delete", f"rule:{stored.rule.id}", stored.to_dict(), None)
 
