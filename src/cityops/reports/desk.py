@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import anyio.to_thread
 from sqlalchemy import Connection, Row, func, insert, select, update
 
@@ -25,6 +26,7 @@ from cityops.core.rules_alerts import iso
 from cityops.core.rules_scope import AreaTree
 from cityops.core.schema import areas
 from cityops.core.schema_operations import incidents
+from cityops.core.store import write_transaction
 from cityops.reports.errors import ReportConflict, ReportError, ReportNotFound
 from cityops.reports.routing import RoutingTable
 from cityops.reports.schema import report_files, reports
@@ -65,6 +67,11 @@ class ReportDesk:
         self.kernel = kernel
         self.table = table
         self._tree: AreaTree | None = None
+        # One moderation at a time in this process. The compare-and-set on the status keeps two processes
+        # from both moderating a report; inside one process the lock also keeps a losing approval's
+        # transaction from holding SQLite's write lock while the winner moves its incident on (SQLite
+        # answers a read-then-write transaction "database is locked" at once, without waiting).
+        self._moderating = anyio.Lock()
 
     @property
     def files(self) -> AttachmentFolder:
@@ -91,7 +98,7 @@ class ReportDesk:
         try:
             for upload in report.files:
                 saved.append(self._save(upload.source, upload.filename))
-            with self.kernel.engine.begin() as conn:
+            with write_transaction(self.kernel.engine) as conn:
                 agency = self.table.agency_for(report.service_code, (area_code, legacy_code), self.tree(conn))
                 now = now_ms()
                 report_id = conn.execute(
@@ -191,7 +198,7 @@ class ReportDesk:
         return await anyio.to_thread.run_sync(read)
 
     async def queue(
-        self, principal: Principal, status: str | None, limit: int, offset: int
+        self, principal: Principal, status: str | None, limit: int, offset: int, newest_first: bool = False
     ) -> dict[str, Any]:
         def read() -> dict[str, Any]:
             query = select(reports)
@@ -203,7 +210,8 @@ class ReportDesk:
                 )
             with self.kernel.engine.connect() as conn:
                 total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-                rows = conn.execute(query.order_by(reports.c.id).limit(limit).offset(offset)).all()
+                order = reports.c.id.desc() if newest_first else reports.c.id
+                rows = conn.execute(query.order_by(order).limit(limit).offset(offset)).all()
                 return {"total": total, "items": [self.staff_view(conn, row) for row in rows]}
 
         return await anyio.to_thread.run_sync(read)
@@ -231,7 +239,7 @@ class ReportDesk:
         action: str,
         change: Callable[[Connection, Row[Any]], dict[str, Any]],
     ) -> dict[str, Any]:
-        with self.kernel.engine.begin() as conn:
+        with write_transaction(self.kernel.engine) as conn:
             return self._moderate_in(conn, report_id, principal, action, change)
 
     async def edit(
@@ -251,7 +259,8 @@ class ReportDesk:
                 )
             return values
 
-        return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.edit", change)
+        async with self._moderating:
+            return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.edit", change)
 
     async def refuse(self, report_id: int, principal: Principal, reason: str) -> dict[str, Any]:
         reason = reason.strip()
@@ -268,9 +277,16 @@ class ReportDesk:
                 "moderated_by": principal.actor,
             }
 
-        return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.refuse", change)
+        async with self._moderating:
+            return await anyio.to_thread.run_sync(
+                self._moderate, report_id, principal, "report.refuse", change
+            )
 
     async def approve(self, report_id: int, principal: Principal) -> dict[str, Any]:
+        async with self._moderating:
+            return await self._approve(report_id, principal)
+
+    async def _approve(self, report_id: int, principal: Principal) -> dict[str, Any]:
         def read() -> Row[Any]:
             with self.kernel.engine.connect() as conn:
                 return self._scoped_row(conn, report_id, principal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cityops.core.domain import Domain
+from cityops.core.domain import Domain, Panel
 from cityops.reports.router import PUBLIC, build_router
 
 DOMAIN = Domain(
@@ -13,4 +13,5 @@ DOMAIN = Domain(
     router=build_router,
     public_paths=(f"{PUBLIC}/",),
     scoped_officers=True,
+    panels=(Panel("moderation", "moderation.js", "panel.moderation"),),
 )

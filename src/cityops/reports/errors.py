@@ -16,6 +16,7 @@ class ReportError(ValueError):
         self.status = status
         self.field = field
         self.code = code
+        self.headers: dict[str, str] = {}
         self.text = {
             lang: text.format(**values) for lang, text in translated(FOLDER, f"error.{code}").items()
         }
@@ -42,3 +43,15 @@ class ReportNotFound(ReportError):
 class ReportConflict(ReportError):
     def __init__(self, status: str) -> None:
         super().__init__(409, "status", "not_pending", state=status)
+
+
+class TooManyReports(ReportError):
+    """429: the client address sent too many reports; `Retry-After` says when to try again."""
+
+    def __init__(self, wait_seconds: int) -> None:
+        super().__init__(429, "client_address", "too_many_reports", wait=wait_seconds)
+        self.headers = {"Retry-After": str(wait_seconds)}
+        self.retry_after = wait_seconds
+
+    def detail(self) -> list[dict[str, Any]]:
+        return [{**item, "retry_after": self.retry_after} for item in super().detail()]

@@ -18,10 +18,12 @@ from starlette.datastructures import FormData, UploadFile
 from cityops.core.access import Principal
 from cityops.core.kernel import Kernel
 from cityops.reports.desk import ReportDesk
-from cityops.reports.errors import ReportError
+from cityops.reports.errors import ReportError, TooManyReports
 from cityops.reports.pages import render
 from cityops.reports.routing import RoutingTable
+from cityops.reports.settings import ReportSettings
 from cityops.reports.submission import MAX_FILES, Submission, Upload, parse_coordinate
+from cityops.reports.throttle import SubmissionThrottle
 
 FORM_COOKIE = "cityops_report_form"
 PUBLIC = "/public"
@@ -66,13 +68,24 @@ async def read_submission(request: Request) -> tuple[Submission, FormData]:
     return submission, form
 
 
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def build_router(kernel: Kernel) -> APIRouter:
     router = APIRouter(tags=["reports"])
-    table = RoutingTable.load()
+    settings = ReportSettings()
+    table = RoutingTable.load(settings.routing)
     desk = ReportDesk(kernel, table)
+    throttle = SubmissionThrottle(settings)
 
     def failure(exc: ReportError) -> JSONResponse:
-        return JSONResponse({"detail": exc.detail()}, status_code=exc.status)
+        return JSONResponse({"detail": exc.detail()}, status_code=exc.status, headers=exc.headers)
+
+    def admit(request: Request) -> None:
+        wait = throttle.admit(client_address(request))
+        if wait is not None:
+            raise TooManyReports(wait)
 
     # --- public --------------------------------------------------------------------------------------
     @router.get(f"{PUBLIC}/services", summary="Categories a citizen may choose (Open311 service list)")
@@ -86,10 +99,12 @@ def build_router(kernel: Kernel) -> APIRouter:
         f"{PUBLIC}/requests",
         status_code=201,
         summary="Send a report (multipart form: service_code, description, lat/long or address_string, "
-        "media files ≤ 10 MB each, name, email, phone — contact is never published)",
+        "media files ≤ 10 MB each, name, email, phone — contact is never published); "
+        "429 with Retry-After past the per-address limit",
     )
     async def submit(request: Request) -> Response:
         try:
+            admit(request)
             submission, _ = await read_submission(request)
             created = await desk.submit(submission)
         except ReportError as exc:
@@ -127,6 +142,7 @@ def build_router(kernel: Kernel) -> APIRouter:
             cookie = request.cookies.get(FORM_COOKIE, "")
             if not (isinstance(sent, str) and cookie and secrets.compare_digest(sent, cookie)):
                 raise ReportError(403, "form_token", "form_token")
+            admit(request)
             submission, _ = await read_submission(request)
             created = await desk.submit(submission)
         except ReportError as exc:
@@ -134,6 +150,7 @@ def build_router(kernel: Kernel) -> APIRouter:
                 "form.html", lang, categories=table.categories, token=token, values=values, error=exc
             )
             page.status_code = exc.status
+            page.headers.update(exc.headers)
             return with_form_cookie(page, token)
         page = render("thanks.html", lang, report_id=created["service_request_id"])
         page.status_code = 201
@@ -153,15 +170,19 @@ def build_router(kernel: Kernel) -> APIRouter:
         return render("detail.html", language(lang), report=report)
 
     # --- staff ---------------------------------------------------------------------------------------
-    @router.get("/queue", summary="Reports to moderate (status pending, approved or refused), oldest first")
+    @router.get(
+        "/queue", summary="Reports to moderate (status pending, approved or refused), oldest or newest first"
+    )
     async def queue(
         request: Request,
         status: Annotated[str | None, Query(pattern="^(pending|approved|refused)$")] = "pending",
+        order: Annotated[str, Query(pattern="^(oldest|newest)$")] = "oldest",
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> Response:
         try:
-            return JSONResponse(await desk.queue(acting(request), status, limit, offset))
+            listed = await desk.queue(acting(request), status, limit, offset, newest_first=order == "newest")
+            return JSONResponse(listed)
         except ReportError as exc:
             return failure(exc)
 
