@@ -132,7 +132,9 @@ def _parse(header: Sequence[str], rows: Sequence[Sequence[Any]], n: int) -> list
             flags |= np.array([bit if v else 0 for v in values], dtype=np.int64)
     if bad.all():
         return [None] * n
-    bad |= _inconsistent(arrays, small["status"], small["paid_online"], fee, waiting)
+    status = np.array([0 if v is None else v for v in small["status"]], dtype=np.int64)
+    paid = np.array([v is not None for v in small["paid_online"]], dtype=np.bool_)
+    bad |= inconsistent(arrays, status, paid, np.array(fee, dtype=np.int64), waiting)
     columns: list[Sequence[Any]] = [
         code,
         short["procedure_code"],
@@ -353,11 +355,9 @@ def _plain(text: str) -> bool:
     return text.isascii() and text.isprintable() and " " not in text
 
 
-def _inconsistent(
-    t: dict[str, Int64s], status_list: list[Any], paid_list: list[Any], fee_list: list[int], waiting: Bools
-) -> Bools:
-    """The model's cross-field rules (`Dossier._consistent`), on arrays (NONE for an absent moment)."""
-    status = np.array([0 if v is None else v for v in status_list], dtype=np.int64)
+def inconsistent(t: dict[str, Int64s], status: Int64s, paid: Bools, fee: Int64s, waiting: Bools) -> Bools:
+    """The model's cross-field rules (`Dossier._consistent`), on arrays (NONE for an absent moment or
+    status, `paid`: a payment channel is given)."""
     received = t["received_at"]
     has_receipt = received != NONE
     bad: Bools = has_receipt & (t["submitted_at"] != NONE) & (received < t["submitted_at"])
@@ -369,7 +369,6 @@ def _inconsistent(
     for code, name in _STATUS_DATE.items():
         bad |= (status == code) & (t[name] == NONE)
     bad |= (status == 10) & (returned == NONE) & (finished == NONE)
-    paid = np.array([v is not None for v in paid_list], dtype=np.bool_)
-    bad |= paid & (np.array(fee_list, dtype=np.int64) == 0)
+    bad |= paid & (fee == 0)
     bad |= (status == 5) & ~waiting  # waiting needs an open supplement request
     return bad

@@ -21,13 +21,15 @@ from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
-from cityops.services.importing import ImportContext, Prepared, RowProblem, prepare
+from cityops.services.arrow_rows import NotColumnar, read_blocks
+from cityops.services.importing import ImportContext, Prepared, RowProblem, prepare, prepare_block
 from cityops.services.readers import CHUNK_ROWS, FileFormatError, Format, read
 
 PARALLEL_MIN_BYTES = 8 * 1024 * 1024  # smaller files are done before a worker has started
 MAX_WORKERS = 4  # beyond that the writing process is the bottleneck
 _POLL_SECONDS = 1.0
 _DONE = "done"
+_NOT_COLUMNAR = "not columnar"
 
 
 def worker_count() -> int:
@@ -75,15 +77,18 @@ def prepared_in_workers(
     path: Path,
     workers: int | None = None,
     chunk_rows: int | None = None,
+    columnar: bool = False,
 ) -> Generator[Prepared, None, None]:
     """The file's prepared chunks, in order. A file the reader cannot read ends with a prepared chunk
-    carrying that one problem. Close the iterator when done with it (`contextlib.closing`): it holds the
-    workers until then."""
+    carrying that one problem. `columnar`: a CSV file is read by Arrow (`arrow_rows`), and `NotColumnar`
+    is raised, possibly after some chunks, if it cannot be. Close the iterator when done with it
+    (`contextlib.closing`): it holds the workers until then."""
     count = workers or max(1, worker_count())
     with _lock:
         pool = _pool(count)
         for index, worker in enumerate(pool):
-            worker.tasks.put((context, format, str(path), chunk_rows or CHUNK_ROWS, index, count))
+            task = (context, format, str(path), chunk_rows or CHUNK_ROWS, index, count, columnar)
+            worker.tasks.put(task)
         finished = False
         try:
             chunk = 0
@@ -91,6 +96,8 @@ def prepared_in_workers(
                 item = pool[chunk % count].next()
                 if item == _DONE:
                     break
+                if item == _NOT_COLUMNAR:
+                    raise NotColumnar(path.name)
                 yield item
                 chunk += 1
             for later in range(chunk + 1, chunk + count):  # the others end their share too
@@ -117,19 +124,34 @@ def _stop_all() -> None:
 
 def _serve(tasks: Any, results: Any) -> None:
     while (task := tasks.get()) is not None:
-        context, format, path, chunk_rows, index, count = task
-        _prepare_share(context, format, path, chunk_rows, index, count, results)
+        context, format, path, chunk_rows, index, count, columnar = task
+        _prepare_share(context, format, path, chunk_rows, (index, count), columnar, results)
 
 
 def _prepare_share(
-    context: ImportContext, format: Format, path: str, chunk_rows: int, index: int, count: int, results: Any
+    context: ImportContext,
+    format: Format,
+    path: str,
+    chunk_rows: int,
+    share: tuple[int, int],
+    columnar: bool,
+    results: Any,
 ) -> None:
     """Prepare chunks index, index + count, index + 2 count... of the file, then say done."""
+    index, count = share
     try:
         with open(path, "rb") as stream:
-            for number, chunk in enumerate(read(format, stream, chunk_rows)):
-                if number % count == index:
-                    results.put(prepare(context, chunk))
+            if columnar and format == "csv":
+                for number, block in enumerate(read_blocks(stream)):
+                    if number % count == index:
+                        results.put(prepare_block(context, block))
+            else:
+                for number, chunk in enumerate(read(format, stream, chunk_rows)):
+                    if number % count == index:
+                        results.put(prepare(context, chunk))
     except FileFormatError as error:
-        results.put((0, [], [], [], [RowProblem(error.row, None, error.field, error.message)]))
+        results.put((0, [], [], [], [RowProblem(error.row, None, error.field, error.message)], None))
+    except NotColumnar:
+        results.put(_NOT_COLUMNAR)
+        return
     results.put(_DONE)

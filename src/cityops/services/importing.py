@@ -14,20 +14,21 @@ The index accumulator receives the changes only once the transaction has committ
 
 from __future__ import annotations
 
-import operator
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 from sqlalchemy import Connection, insert
 
 from cityops.services.accumulator import IndexAccumulator
 from cityops.services.accumulator_batch import NONE, FactsColumns, add_columns, same_month
+from cityops.services.arrow_rows import Block, parse_block
 from cityops.services.calendar import WorkingCalendar
 from cityops.services.catalogue import Catalogue, Procedure, UnknownAgencyError
 from cityops.services.classification import (
@@ -56,7 +57,6 @@ from cityops.services.localities import AreaBook, AreaRuleError
 from cityops.services.periods import DAY_S, VN_OFFSET_S, from_timestamp
 from cityops.services.readers import Chunk, FileFormatError
 from cityops.services.records import (
-    COLUMNS,
     FLAG_BITS,
     TIME_COLUMNS,
     C,
@@ -140,8 +140,9 @@ class ImportContext:
 
 
 Update = tuple[DossierFacts | None, DossierFacts | None]
-# (rows read, the checked records, their row numbers, their findings, the problems found)
-Prepared = tuple[int, list[Record], list[int], list[tuple[str, Finding]], list[RowProblem]]
+NewFacts = tuple[FactsColumns, list[DossierFacts]]
+# (rows read, the checked records, their row numbers, their findings, the problems found, their facts if new)
+Prepared = tuple[int, list[Record], list[int], list[tuple[str, Finding]], list[RowProblem], NewFacts | None]
 Step = tuple[FactsColumns, list[DossierFacts], list[Update]]
 
 
@@ -212,11 +213,11 @@ def import_prepared(
     # No writer thread: it would lose more waiting for the GIL than it gains (sqlite3 lets go of it only
     # inside each row's step). `import_workers` prepares in another process instead.
     try:
-        for rows, records, numbers, found, problems in prepared:
+        for rows, records, numbers, found, problems, new_facts in prepared:
             if problems:
                 raise DossierImportError(problems)
             report.rows += rows
-            step, problems = _write(conn, records, numbers, report)
+            step, problems = _write(conn, records, numbers, report, new_facts)
             if problems:
                 raise DossierImportError(problems)
             staged.steps.append(step)
@@ -260,13 +261,22 @@ def import_prepared(
 
 
 def prepare(context: ImportContext, chunk: Chunk) -> Prepared:
-    """(rows read, the chunk's checked records, their row numbers, their findings, the problems found)."""
+    """(rows read, the chunk's checked records, their row numbers, their findings, the problems found,
+    the facts the accumulator receives if they are all new dossiers)."""
+    return prepare_parsed(context, chunk, parse_table(chunk.header, chunk.rows))
+
+
+def prepare_block(context: ImportContext, block: Block) -> Prepared:
+    """`prepare` for a block of a CSV file read by Arrow."""
+    return prepare_parsed(context, block.as_chunk(), parse_block(block))
+
+
+def prepare_parsed(context: ImportContext, chunk: Chunk, parsed: list[Record | None]) -> Prepared:
+    """`prepare` with the rows already parsed by a fast path (None: the model decides)."""
     records: list[Record] = []
     numbers: list[int] = []
     problems: list[RowProblem] = []
-    for position, (record, number) in enumerate(
-        zip(parse_table(chunk.header, chunk.rows), chunk.numbers, strict=True)
-    ):
+    for position, (record, number) in enumerate(zip(parsed, chunk.numbers, strict=True)):
         if record is None:
             try:
                 record = parse_with_model(chunk.as_model_input(position))
@@ -284,80 +294,108 @@ def prepare(context: ImportContext, chunk: Chunk) -> Prepared:
                 continue
         records.append(record)
         numbers.append(number)
+    rows = len(chunk.rows)
     if problems:
-        return len(chunk.rows), [], [], [], problems
+        return rows, [], [], [], problems, None
     found: list[tuple[str, Finding]] = []
     records, problems = _check(context, records, numbers, found)
     if problems:
-        return len(chunk.rows), [], [], [], problems
+        return rows, [], [], [], problems, None
     records = _settle_due_dates(context, records, found)
-    return len(chunk.rows), records, numbers, found, []
+    return rows, records, numbers, found, [], facts_for_new(records)
 
 
 def _check(
     context: ImportContext, records: list[Record], numbers: list[int], found: list[tuple[str, Finding]]
 ) -> tuple[list[Record], list[RowProblem]]:
-    """Catalogue, agency validity, area on the day, moments not in the future, the code's parts."""
-    problems: list[RowProblem] = []
-    latest_allowed = context.now_s + FUTURE_SLACK_S
-    received_i, submitted_i, area_i = C["received_at"], C["submitted_at"], C["area_code"]
-    time_positions = tuple(C[name] for name in TIME_COLUMNS if name != "due_at")  # a due date is ahead
-    moments_of = operator.itemgetter(*time_positions)
-    checked: list[Record] = []
-    code_days: dict[str, int] = {}
-    for record, number in zip(records, numbers, strict=True):
-        code = record[0]
-        if context.procedure_terms(record[1]) is None:
-            problems.append(
-                RowProblem(number, code, "procedure_code", f"{record[1]!r} is not in the procedure catalogue")
-            )
-            continue
-        head, _, _ = code.rpartition("-")
-        code_agency, _, code_text = head.rpartition("-")
-        code_day = code_days.get(code_text)
-        if code_day is None:
-            code_day = code_days[code_text] = _code_day(code_text)
-        received, submitted = record[received_i], record[submitted_i]
-        anchor = received or submitted
-        anchor_day = code_day if anchor is None else (anchor + VN_OFFSET_S) // DAY_S + _EPOCH_ORDINAL
-        agency_problem = context.agency_problem(record[2], anchor_day)
-        if agency_problem is not None:
-            field_name, _, message = agency_problem.partition(": ")
-            problems.append(RowProblem(number, code, field_name, message))
-            continue
+    """Catalogue, agency validity, area on the day, moments not in the future, the code's parts; on whole
+    columns, each check made once per distinct value (or pair of value and day)."""
+    if not records:
+        return records, []
+    columns = list(zip(*records, strict=True))
+    codes, procedures, agencies, areas = columns[0], columns[1], columns[2], columns[C["area_code"]]
+    parts = [code.rpartition("-")[0].rpartition("-") for code in codes]
+    code_texts = [part[2] for part in parts]
+    code_day = _per_distinct(code_texts, _code_day)
+    received = _array(columns[C["received_at"]])
+    submitted = _array(columns[C["submitted_at"]])
+    anchor = np.where(received != NONE, received, submitted)
+    anchor_day = np.where(anchor == NONE, code_day, (anchor + VN_OFFSET_S) // DAY_S + _EPOCH_ORDINAL)
+    first_problem: dict[int, RowProblem] = {}
+
+    def refuse(rows: Iterable[int], field_name: str, message: str) -> None:
+        for row in rows:
+            if row not in first_problem:
+                first_problem[row] = RowProblem(numbers[row], codes[row], field_name, message)
+
+    known = _per_distinct(procedures, lambda code: context.procedure_terms(code) is not None)
+    for row in np.flatnonzero(~known).tolist():
+        refuse([row], "procedure_code", f"{procedures[row]!r} is not in the procedure catalogue")
+    for (agency, day), rows in _pairs(agencies, anchor_day).items():
+        problem = context.agency_problem(agency, day)
+        if problem is not None:
+            field_name, _, message = problem.partition(": ")
+            refuse(rows, field_name, message)
+    mapped: dict[int, str] = {}
+    for (area, day), rows in _pairs(areas, anchor_day).items():
         try:
-            area = context.area_book.code_on(record[area_i], anchor_day)
+            successor = context.area_book.code_on(area, day)
         except AreaRuleError as error:
             field_name, _, message = str(error).partition(": ")
-            problems.append(RowProblem(number, code, field_name, message))
+            refuse(rows, field_name, message)
             continue
-        if area != record[area_i]:
-            message = f"{record[area_i]} ended with the 2025 reform; counted in {area}, its successor"
-            found.append((code, Finding("area_mapped", "area_code", message, "info")))
-            record = (*record[:area_i], area, *record[area_i + 1 :])
-        if max(filter(None, moments_of(record)), default=0) > latest_allowed:
-            position = next(p for p in time_positions if (record[p] or 0) > latest_allowed)
-            moment = from_timestamp(record[position]).isoformat()
-            problems.append(RowProblem(number, code, COLUMNS[position], f"{moment} is in the future"))
+        if successor != area:
+            mapped.update(dict.fromkeys(rows, successor))
+    latest_allowed = context.now_s + FUTURE_SLACK_S
+    for name in TIME_COLUMNS:
+        if name == "due_at":  # a due date is ahead
             continue
-        if code_agency != record[2]:
-            message = f"code names agency {code_agency}, dossier says {record[2]}"
-            found.append((code, Finding("code_agency", "code", message)))
-        if (
-            anchor is not None
-            and code_day != anchor_day
-            and (
-                received is None
-                or submitted is None
-                or code_day != (submitted + VN_OFFSET_S) // DAY_S + _EPOCH_ORDINAL
-            )
-        ):
-            message = f"code date {code_text} is neither the submission nor the receipt date"
-            found.append((code, Finding("code_date", "code", message, "info")))
-        checked.append(record)
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    return checked, problems
+        position = C[name]
+        for row in np.flatnonzero(_array(columns[position]) > latest_allowed).tolist():
+            refuse([row], name, f"{from_timestamp(records[row][position]).isoformat()} is in the future")
+    if first_problem:
+        return [], [first_problem[row] for row in sorted(first_problem)[:MAX_PROBLEMS]]
+    checked = records
+    for row, successor in mapped.items():
+        record = records[row]
+        message = f"{record[3]} ended with the 2025 reform; counted in {successor}, its successor"
+        found.append((record[0], Finding("area_mapped", "area_code", message, "info")))
+        checked[row] = (*record[:3], successor, *record[4:])
+    for row, (part, agency) in enumerate(zip(parts, agencies, strict=True)):
+        if part[0] != agency:
+            message = f"code names agency {part[0]}, dossier says {agency}"
+            found.append((codes[row], Finding("code_agency", "code", message)))
+    submitted_day = np.where(submitted == NONE, NONE, (submitted + VN_OFFSET_S) // DAY_S + _EPOCH_ORDINAL)
+    odd_date = (anchor != NONE) & (code_day != anchor_day)
+    odd_date &= (received == NONE) | (submitted == NONE) | (code_day != submitted_day)
+    for row in np.flatnonzero(odd_date).tolist():
+        message = f"code date {code_texts[row]} is neither the submission nor the receipt date"
+        found.append((codes[row], Finding("code_date", "code", message, "info")))
+    return checked, []
+
+
+def _array(values: Sequence[int | None]) -> Int64s:
+    return np.array([NONE if v is None else v for v in values], dtype=np.int64)
+
+
+def _per_distinct(values: Sequence[str], answer: Callable[[str], Any]) -> npt.NDArray[Any]:
+    """`answer` of each value, asked once per distinct value."""
+    answers = {value: answer(value) for value in dict.fromkeys(values)}
+    return np.array([answers[value] for value in values])
+
+
+def _pairs(values: Sequence[str], days: Int64s) -> dict[tuple[str, int], list[int]]:
+    """The rows of each distinct (value, day)."""
+    index = {value: i for i, value in enumerate(dict.fromkeys(values))}
+    names = list(index)
+    keys = np.array([index[value] for value in values], dtype=np.int64) * 10_000_000 + days
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(distinct) + 1))
+    return {
+        (names[key // 10_000_000], int(key % 10_000_000)): order[bounds[i] : bounds[i + 1]].tolist()
+        for i, key in enumerate(distinct.tolist())
+    }
 
 
 def _code_day(text: str) -> int:
@@ -432,11 +470,15 @@ def _settle_due_dates(
 
 
 def _write(
-    conn: Connection, records: list[Record], numbers: list[int], report: ImportReport
+    conn: Connection,
+    records: list[Record],
+    numbers: list[int],
+    report: ImportReport,
+    new_facts: NewFacts | None,
 ) -> tuple[Step, list[RowProblem]]:
     if insert_new_records(conn, records):
         report.inserted += len(records)
-        columns, others = facts_for_new(records)
+        columns, others = new_facts or facts_for_new(records)
         return (columns, others, []), []
     existing = fetch_records(conn, (r[0] for r in records))
     pending: dict[str, tuple[Record | None, Record]] = {}

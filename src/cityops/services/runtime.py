@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, ClassVar
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from cityops.core.events import Event
+from cityops.core.store import write_transaction
 from cityops.services.accumulator import IndexAccumulator
 from cityops.services.accumulator_batch import add_columns
+from cityops.services.arrow_rows import NotColumnar, read_blocks
 from cityops.services.calendar import DayOverride, WorkingCalendar
 from cityops.services.catalogue import Agency, Catalogue, Procedure
 from cityops.services.due_dates import DueDateArrays
@@ -31,10 +33,13 @@ from cityops.services.import_workers import prepared_in_workers, worth_a_worker
 from cityops.services.importing import (
     ImportContext,
     ImportReport,
+    Prepared,
     facts_for_new,
-    import_chunks,
     import_prepared,
+    prepare,
+    prepare_block,
 )
+from cityops.services.index_snapshots import StoreMark, bump_generation, restore, save, store_mark
 from cityops.services.lifecycle import StatusEvent
 from cityops.services.localities import AreaBook
 from cityops.services.periods import PeriodKind, from_timestamp
@@ -75,6 +80,10 @@ class DossiersChanged(Event):
 class Rebuilt:
     dossiers: int
     seconds: float
+    source: str = "dossiers"  # or "snapshot"
+
+
+SNAPSHOT_EVERY_S = 30.0  # at most this often after event batches (every import takes one)
 
 
 class ServicesRuntime:
@@ -91,7 +100,9 @@ class ServicesRuntime:
         year = from_timestamp(clock()).year
         self.due_arrays = DueDateArrays(self.calendar, year - 1, year + 1)
         self.accumulator = IndexAccumulator(from_timestamp(clock()), KINDS)
-        self.last_rebuild = self.rebuild()
+        self._mark: StoreMark | None = None  # what the accumulator holds; None: unknown, no snapshots
+        self._saved_at = 0.0
+        self.last_rebuild = self.start()
 
     # -- time ---------------------------------------------------------------------------------------------
 
@@ -117,7 +128,17 @@ class ServicesRuntime:
         return ImportContext(self.catalogue, self.calendar, self.area_book, self.now_s(), self.due_arrays)
 
     def import_file(self, format: Format, stream: IO[bytes], source: str) -> ImportReport:
-        """Import one file, all or nothing (`DossierImportError` when refused)."""
+        """Import one file, all or nothing (`DossierImportError` when refused). A CSV file is read by
+        Arrow when it can be (`arrow_rows`), otherwise by `readers`."""
+        if format == "csv" and stream.seekable():
+            start = stream.tell()
+            try:
+                with self.write_lock:
+                    context = self.context()
+                    prepared = (prepare_block(context, block) for block in read_blocks(stream))
+                    return self._import_prepared(context, prepared, source, format)
+            except NotColumnar:
+                stream.seek(start)
         return self.import_chunks(read(format, stream), source, format)
 
     def import_path(self, format: Format, path: Path, source: str) -> ImportReport:
@@ -126,33 +147,55 @@ class ServicesRuntime:
         if not worth_a_worker(path):
             with path.open("rb") as stream:
                 return self.import_file(format, stream, source)
+        if format == "csv":
+            try:
+                return self._import_in_workers(format, path, source, columnar=True)
+            except NotColumnar:
+                pass
+        return self._import_in_workers(format, path, source, columnar=False)
+
+    def _import_in_workers(self, format: Format, path: Path, source: str, columnar: bool) -> ImportReport:
         with self.write_lock:
             context = self.context()
-            with self.engine.begin() as conn, closing(prepared_in_workers(context, format, path)) as prepared:
-                report, staged = import_prepared(conn, context, prepared, source, format)
-            with self.lock:
-                staged.apply(self.accumulator)
+            with closing(prepared_in_workers(context, format, path, columnar=columnar)) as prepared:
+                return self._import_prepared(context, prepared, source, format)
+
+    def _import_prepared(
+        self, context: ImportContext, prepared: Iterable[Prepared], source: str, format: str
+    ) -> ImportReport:
+        """Write the prepared chunks in one transaction, then hand the changes to the accumulator (the
+        caller holds the write lock)."""
+        with write_transaction(self.engine) as conn:
+            report, staged = import_prepared(conn, context, prepared, source, format)
+            mark = self._next_mark(conn, report.inserted)
+        with self.lock:
+            staged.apply(self.accumulator)
+        self._mark = mark
+        self._save_snapshot()
         return report
 
     def import_chunks(self, chunks: Iterable[Chunk], source: str, format: str) -> ImportReport:
         with self.write_lock:
-            with self.engine.begin() as conn:  # its first statement writes: no deferred-lock trap
-                report, staged = import_chunks(conn, self.context(), chunks, source, format)
-            with self.lock:
-                staged.apply(self.accumulator)
-        return report
+            context = self.context()
+            return self._import_prepared(
+                context, (prepare(context, chunk) for chunk in chunks), source, format
+            )
 
     def apply_events(
         self, events: Sequence[StatusEvent | RatingEvent], source: str = "events"
     ) -> EventsReport:
         """Apply status events and ratings, all or nothing (`EventsRefused` when refused)."""
         with self.write_lock:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 take_write_lock(conn)
                 report, updates = apply_events(conn, self.context(), events, source)
+                mark = self._next_mark(conn, 0)
             with self.lock:
                 for old, new in updates:
                     self.accumulator.update(old, new)
+            self._mark = mark
+            if time.monotonic() - self._saved_at >= SNAPSHOT_EVERY_S:
+                self._save_snapshot()
         return report
 
     def save_catalogue(
@@ -161,7 +204,7 @@ class ServicesRuntime:
         """Add or replace procedures and agency versions; the whole catalogue is checked before it is
         stored (a duplicate or overlapping version refuses the change)."""
         with self.write_lock:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 take_write_lock(conn)
                 save_procedures(conn, procedures)
                 save_agencies(conn, agencies)
@@ -174,7 +217,7 @@ class ServicesRuntime:
         or the calendar's of the day they were computed); new ones follow the new table."""
         calendar = WorkingCalendar(overrides)
         with self.write_lock:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 take_write_lock(conn)
                 replace_overrides(conn, overrides)
             self.calendar = calendar
@@ -183,12 +226,32 @@ class ServicesRuntime:
 
     # -- rebuilding ---------------------------------------------------------------------------------------
 
+    def start(self) -> Rebuilt:
+        """The accumulator from its snapshot when that is still valid, else recomputed (and saved)."""
+        started = time.perf_counter()
+        with self.engine.connect() as conn:
+            restored, _ = restore(conn, KINDS)
+            mark = store_mark(conn)
+        if restored is None:
+            rebuilt = self.rebuild()
+            with self.write_lock:
+                self._save_snapshot()
+            return rebuilt
+        now = from_timestamp(self.now_s())
+        if now > restored.clock:
+            restored.advance(now)
+        with self.lock:
+            self.accumulator = restored
+        self._mark = mark
+        return Rebuilt(mark.dossiers, time.perf_counter() - started, "snapshot")
+
     def rebuild(self) -> Rebuilt:
         """Recompute the accumulator from every stored dossier."""
         started = time.perf_counter()
         fresh = IndexAccumulator(from_timestamp(self.now_s()), KINDS)
         count = 0
         with self.engine.connect() as conn:
+            mark = store_mark(conn)  # the same read transaction as the dossiers
             for batch in all_records(conn):
                 columns, others = facts_for_new(batch)
                 add_columns(fresh, columns)
@@ -197,7 +260,34 @@ class ServicesRuntime:
                 count += len(batch)
         with self.lock:
             self.accumulator = fresh
-        return Rebuilt(count, time.perf_counter() - started)
+        self._mark = mark
+        return Rebuilt(count, time.perf_counter() - started, "dossiers")
+
+    def save_snapshot(self) -> bool:
+        """Store the accumulator's state now (e.g. when the server stops); False when its state is not
+        known to match the stored dossiers (another process wrote them)."""
+        with self.write_lock:
+            return self._save_snapshot()
+
+    def _save_snapshot(self) -> bool:
+        """(the caller holds the write lock)"""
+        mark = self._mark
+        if mark is None:
+            return False
+        with write_transaction(self.engine) as conn, self.lock:
+            state = self.accumulator
+            save(conn, state, mark, self.now_s() * 1000)
+        self._saved_at = time.monotonic()
+        return True
+
+    def _next_mark(self, conn: Connection, inserted: int) -> StoreMark | None:
+        """The mark after this transaction's change (None if another process changed dossiers too)."""
+        generation = bump_generation(conn)
+        mark = self._mark
+        if mark is None or generation != mark.generation + 1:
+            return None
+        last_id = conn.execute(select(func.max(dossiers.c.id))).scalar() or 0
+        return StoreMark(generation, mark.dossiers + inserted, int(last_id))
 
     def dossier_count(self) -> int:
         with self.engine.connect() as conn:

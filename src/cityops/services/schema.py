@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     SmallInteger,
     String,
@@ -134,4 +135,29 @@ imports = Table(
     Column("findings", JSON, nullable=False, comment="count per finding kind"),
     Column("seconds", Float, nullable=False),
     Column("imported_ms", BigInteger, nullable=False),
+)
+
+# How many transactions have changed the dossiers: every import and event batch adds one, in its own
+# transaction. A snapshot of the index accumulator is valid only for the generation it was taken at.
+generation = Table(
+    "services_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+)
+
+# The index accumulator's state (`index_snapshots.py`), so that a server starts without recomputing it
+# from every stored dossier.
+index_snapshot = Table(
+    "services_index_snapshot",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column(
+        "layout", String(64), nullable=False, comment="format, period kinds and counters it was made with"
+    ),
+    Column("generation", BigInteger, nullable=False, comment="services_generation when it was taken"),
+    Column("dossiers", BigInteger, nullable=False, comment="stored dossiers then"),
+    Column("last_id", BigInteger, nullable=False, comment="highest dossier id then"),
+    Column("state", LargeBinary, nullable=False, comment="zlib-compressed JSON"),
+    Column("saved_ms", BigInteger, nullable=False),
 )
