@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
-from cityops.core.domain import Domain, translated
+from cityops.core.domain import Domain, Panel, translated
 from cityops.core.indicators import Formula, Indicator
 from cityops.core.rules import RuleTemplate
 from cityops.services.accumulator import PROVINCE, Aggregates
@@ -137,4 +137,5 @@ DOMAIN = Domain(
     router=router,
     simulator=simulate,
     rule_templates=RULE_TEMPLATES,
+    panels=(Panel("index", "panel.js", "panel.title"),),
 )
