@@ -207,9 +207,9 @@ def test_the_panel_draws_the_index_map_charts_and_late_list(page: Page, api: Cal
     targets = panel.locator(".svc-target")
     expect(targets).to_have_count(len(province["targets"]))
     first = province["targets"][0]
-    expect(panel.locator(f'.svc-target[data-target="{first["id"]}"] .svc-target-name')).to_have_text(
-        first["name"]["vi"]
-    )
+    name = panel.locator(f'.svc-target[data-target="{first["id"]}"] .svc-target-name')
+    expect(name).to_contain_text(first["name"]["vi"])
+    expect(name.locator(".svc-target-plan")).to_have_text(f"(kế hoạch năm {first['year']})")
 
     rows = panel.locator('.svc-table[data-state="late"] tbody tr')
     expect(rows).to_have_count(len(data["late"]))

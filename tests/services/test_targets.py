@@ -19,6 +19,7 @@ from cityops.services.targets import (
     monthly_aggregates,
     project_year_end,
     service_trio,
+    targets_in_force,
 )
 
 TARGETS = load_targets()
@@ -85,6 +86,16 @@ def test_targets_now_and_at_year_end() -> None:
         )
         == []
     )
+
+
+def test_targets_stay_in_force_until_replaced() -> None:
+    later = TARGETS[0].model_copy(update={"year": 2027, "minimum": 0.7})
+    targets = [*TARGETS, later]
+    assert targets_in_force(targets, 2024) == []
+    assert targets_in_force(targets, 2025) == TARGETS
+    assert targets_in_force(targets, 2026) == TARGETS  # no new plan yet: the 2025 minimums still hold
+    in_2027 = targets_in_force(targets, 2027)
+    assert later in in_2027 and TARGETS[0] not in in_2027 and len(in_2027) == len(TARGETS)
 
 
 def test_service_trio() -> None:

@@ -124,6 +124,16 @@ def project_year_end(months: Sequence[Ratio], as_of: datetime, window: int = 3) 
     return (numerator + recent_rate * remaining) / (denominator + remaining)
 
 
+def targets_in_force(targets: Sequence[Target], year: int) -> list[Target]:
+    """A target's `year` is the first year it applies to; it stays in force until a later target with
+    the same id replaces it (a plan's minimums do not lapse on 1 January while the next plan is drafted)."""
+    newest: dict[str, Target] = {}
+    for target in targets:
+        if target.year <= year and (target.id not in newest or target.year > newest[target.id].year):
+            newest[target.id] = target
+    return [target for target in targets if newest.get(target.id) is target]
+
+
 def evaluate_targets(
     targets: Sequence[Target],
     *,
@@ -133,12 +143,10 @@ def evaluate_targets(
     catalogue: CatalogueStats | None,
     as_of: datetime,
 ) -> list[TargetStatus]:
-    """Status of the targets of `year`: value now and projected at year end. `monthly` runs from
-    January to the month of `as_of`."""
+    """Status of the targets in force in `year`: value now and projected at year end. `monthly` runs
+    from January to the month of `as_of`."""
     statuses = []
-    for target in targets:
-        if target.year != year:
-            continue
+    for target in targets_in_force(targets, year):
         if target.metric in DOSSIER_METRICS:
             metric = DOSSIER_METRICS[target.metric]
             current = ratio(*metric(year_aggregates))

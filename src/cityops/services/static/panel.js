@@ -361,7 +361,13 @@ function targetItem(target) {
   return h(
     'li',
     { class: 'svc-target', dataset: { target: target.id, state, track } },
-    h('div', { class: 'svc-target-name' }, pick(target.name)),
+    h(
+      'div',
+      { class: 'svc-target-name' },
+      pick(target.name),
+      ' ',
+      h('small', { class: 'svc-target-plan' }, text('panel.target_plan', { year: target.year })),
+    ),
     h(
       'div',
       { class: 'svc-bar', role: 'img', 'aria-label': `${percent(target.value)} / ${percent(target.minimum)}` },
