@@ -315,3 +315,16 @@ def test_snapshots_of_unknown_cameras_and_missing_parts(client: TestClient) -> N
     assert (missing.status_code, missing.json()["detail"][0]["field"]) == (422, "overlay")
     as_json = client.post("/api/traffic/cameras/tdm-001/snapshot", json=OVERLAY)
     assert as_json.status_code == 415
+
+
+def test_a_retired_camera_takes_no_snapshots(client: TestClient, headers_for: HeadersFor) -> None:
+    device = headers_for(Role.DEVICE)
+    assert post_snapshot(client, "tdm-003", jpeg(), OVERLAY, device).status_code == 201
+    assert client.delete("/api/traffic/cameras/tdm-003").status_code == 204
+    late = post_snapshot(client, "tdm-003", jpeg(), OVERLAY, device)  # a worker that has not noticed yet
+    assert late.status_code == 404, late.text
+    assert late.json()["detail"] == {
+        "code": "retired",
+        "msg": "camera 'tdm-003' is retired: it takes no snapshots",
+    }
+    assert client.get("/api/traffic/cameras/tdm-003/snapshot.jpg").status_code == 404

@@ -54,8 +54,19 @@ def run(
     workers: Annotated[int, typer.Option(min=1, max=256, help="processes; one per core scales out")] = 1,
     model: Annotated[Path | None, typer.Option(help="NanoDet ONNX weights (default: var/models)")] = None,
     snapshot_every: Annotated[float, typer.Option(min=0.5, help="seconds between snapshots")] = 5.0,
+    reload_every: Annotated[
+        float,
+        typer.Option(
+            min=0,
+            help="seconds between reads of the registry: new cameras start, retired ones stop, changed "
+            "ones restart (0: read once at start)",
+        ),
+    ] = 30.0,
 ) -> None:
-    """Chạy camera giao thông / watch the registry's cameras and send counts, state and snapshots."""
+    """Chạy camera giao thông / watch the registry's cameras and send counts, state and snapshots.
+
+    The registry is read again every --reload-every seconds, so cameras added, retired or reconfigured
+    through the API are followed without a restart."""
     from cityops.traffic.runner import run_traffic_command
 
-    run_traffic_command(server, token, camera, database, workers, model, snapshot_every)
+    run_traffic_command(server, token, camera, database, workers, model, snapshot_every, reload_every)

@@ -111,7 +111,10 @@ def process_camera(
     if config.mode == "detector" and detector is None:
         raise ValueError("detector: detector mode needs a NanoDetDetector (or use mode='motion')")
     report = CameraReport(config.camera_id)
-    source = VideoSource(config.source, on_event=on_source_event)
+    # The source shares the stop event, so a camera that is down stops during its backoff or connection
+    # attempt too, not only between frames.
+    source = VideoSource(config.source, on_event=on_source_event, stop=stop)
+    frames = source.frames()
     report.source = source.stats
     camera = _Camera(config, detector, report)
     aggregator = FlowAggregator(
@@ -132,7 +135,7 @@ def process_camera(
     began = time.perf_counter()
     last_time: float | None = None
     try:
-        for frame in source.frames():
+        for frame in frames:
             if stop is not None and stop.is_set():
                 break
             emit(aggregator.roll(frame.time_s))
@@ -150,7 +153,7 @@ def process_camera(
             emit(aggregator.close(last_time))
         raise
     finally:
-        source.stop()
+        frames.close()  # closes the connection now rather than when the generator is collected
         report.elapsed_s = time.perf_counter() - began
     if last_time is not None:
         emit(aggregator.close(last_time))
@@ -235,7 +238,8 @@ def start_camera(
     started_at: datetime | None = None,
     on_frame: FrameCallback | None = None,
 ) -> CameraHandle:
-    """Run `process_camera` in a daemon thread; `handle.stop.set()` ends it after the current frame."""
+    """Run `process_camera` in a daemon thread; `handle.stop.set()` ends it after the current frame, or
+    at once while the camera is down (waiting to reconnect, or connecting)."""
     stop = threading.Event()
     handle = CameraHandle(config, threading.Thread(), stop)
 

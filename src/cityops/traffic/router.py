@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 from cityops.core.entities import make_urn
 from cityops.core.kernel import Kernel
 from cityops.traffic.cameras_api import cameras_router
-from cityops.traffic.registry import CAMERA_ID
+from cityops.traffic.registry import CAMERA_ID, read_cameras
 from cityops.traffic.snapshots import (
     MAX_IMAGE_BYTES,
     MAX_OVERLAY_BYTES,
@@ -85,6 +85,11 @@ def build_router(kernel: Kernel) -> APIRouter:
             return False
         return kernel.registry.resolve(make_urn("Camera", camera_id)) is not None
 
+    def camera_retired(camera_id: str) -> bool:
+        """Deleted through the API: the entity stays for its history, off the registry."""
+        with kernel.engine.connect() as conn:
+            return not read_cameras(conn, [camera_id])
+
     @router.post(
         SNAPSHOT_PATH,
         status_code=201,
@@ -109,6 +114,11 @@ def build_router(kernel: Kernel) -> APIRouter:
     async def post_snapshot(request: Request, camera_id: str) -> Any:
         if not camera_known(camera_id):
             raise _not_found(camera_id)
+        if await anyio.to_thread.run_sync(camera_retired, camera_id):
+            raise HTTPException(
+                404,
+                detail={"code": "retired", "msg": f"camera {camera_id!r} is retired: it takes no snapshots"},
+            )
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "multipart/form-data":
             return _failure(SnapshotError(415, "content-type", "use multipart/form-data"))

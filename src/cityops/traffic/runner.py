@@ -2,8 +2,9 @@
 
 One process runs all its cameras' threads with one shared detector: ONNX Runtime already spreads one
 inference over the cores it is given. Decoding (PyAV) and the Python per-frame work hold the GIL part of
-the time, so beyond a few cameras, one worker process per core scales out: `--workers N` deals the
-cameras round-robin to N processes (each with its own detector and connection to the server).
+the time, so beyond a few cameras, one worker process per core scales out: `--workers N` shares the
+cameras among N processes by a stable hash of their id (each process with its own detector and
+connection to the server, each following its share of the registry as cameras come and go).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from cityops.core.store import open_engine
-from cityops.traffic.detector import open_detector
+from cityops.traffic.detector import NanoDetDetector, open_detector
 from cityops.traffic.uplink import Uplink
 from cityops.traffic.weights import default_weights_path
-from cityops.traffic.worker import CameraRun, WorkerCamera, WorkerOptions, load_cameras
+from cityops.traffic.worker import CameraRun, WorkerCamera, WorkerOptions, load_cameras, shard_of
 
 log = logging.getLogger(__name__)
 Echo = Callable[[str], None]
@@ -43,49 +44,115 @@ def registry_cameras(options: WorkerOptions) -> tuple[list[WorkerCamera], list[s
 
 
 def run_worker(options: WorkerOptions, stop: threading.Event | None = None, echo: Echo = print) -> None:
-    """Watch the cameras until `stop` is set (or Ctrl-C), or until every camera has ended (files)."""
+    """Watch the cameras until `stop` is set (or Ctrl-C), or until every camera has ended (files).
+    Every `options.reload_s` the registry is read again and the cameras follow it (see `_follow`)."""
     cameras, skipped = registry_cameras(options)
     for why in skipped:
         echo(f"bỏ qua / skipped {why}")
-    if not cameras:
+    if not cameras and options.shard is None:  # one of several processes may have none yet: it waits
         raise WorkerError("no camera to watch: register cameras with a stream URL and analytics first")
-    detector = None
-    if any(camera.config.mode == "detector" for camera in cameras):
-        path = options.model or default_weights_path()
-        if not path.is_file():
-            raise WorkerError(f"--model: {path} does not exist; run `cityops traffic models` first")
-        detector = open_detector(path)  # with the class map beside a user-supplied model
+    detectors = _Detectors(options.model)
+    for camera in cameras:
+        detectors.for_camera(camera)  # a missing model is an error at start, a skipped camera later
     uplink = Uplink(options.server, options.token)
     uplink.start()
-    runs = [CameraRun(c, uplink.send_points, uplink.send_snapshot, options.snapshot_every_s) for c in cameras]
-    for run in runs:
-        run.start(detector)
+    runs: dict[str, CameraRun] = {}
+    for camera in cameras:
+        runs[camera.camera_id] = _start(camera, options, uplink, detectors.for_camera(camera))
     echo(f"{len(runs)} camera(s) → {options.server}")
     stop = stop or threading.Event()
-    last_beat = last_status = time.monotonic()
+    last_beat = last_status = last_reload = time.monotonic()
     try:
         while not stop.wait(0.5):
             now = time.monotonic()
             if now - last_beat >= options.heartbeat_s:
                 last_beat = now
-                for run in runs:
+                for run in runs.values():
                     run.heartbeat()
             if now - last_status >= options.status_every_s:
                 last_status = now
-                _print_status(runs, uplink, echo)
-            if all(run.handle is not None and not run.handle.thread.is_alive() for run in runs):
+                _print_status(list(runs.values()), uplink, echo)
+            if options.reload_s > 0 and now - last_reload >= options.reload_s:
+                last_reload = now
+                _follow(runs, options, uplink, detectors, echo)
+            if runs and all(
+                run.handle is not None and not run.handle.thread.is_alive() for run in runs.values()
+            ):
                 break
     except KeyboardInterrupt:
         echo("dừng / stopping")
     finally:
-        for run in runs:
+        for run in runs.values():
             if run.handle is not None:
                 run.handle.stop.set()
-        for run in runs:
+        for run in runs.values():
             if run.handle is not None:
                 run.handle.join(timeout=2.0)
         uplink.close()
-        _print_status(runs, uplink, echo)
+        _print_status(list(runs.values()), uplink, echo)
+
+
+class _Detectors:
+    """One detector for the process, opened when the first camera in detector mode needs it."""
+
+    def __init__(self, model: Path | None) -> None:
+        self.model = model
+        self._detector: NanoDetDetector | None = None
+
+    def get(self) -> NanoDetDetector:
+        if self._detector is None:
+            path = self.model or default_weights_path()
+            if not path.is_file():
+                raise WorkerError(f"--model: {path} does not exist; run `cityops traffic models` first")
+            self._detector = open_detector(path)  # with the class map beside a user-supplied model
+        return self._detector
+
+    def for_camera(self, camera: WorkerCamera) -> NanoDetDetector | None:
+        return self.get() if camera.config.mode == "detector" else None
+
+
+def _start(
+    camera: WorkerCamera, options: WorkerOptions, uplink: Uplink, detector: NanoDetDetector | None
+) -> CameraRun:
+    run = CameraRun(camera, uplink.send_points, uplink.send_snapshot, options.snapshot_every_s)
+    run.start(detector)
+    return run
+
+
+def _stop(run: CameraRun) -> None:
+    if run.handle is not None:
+        run.handle.stop.set()
+        run.handle.join(timeout=2.0)
+
+
+def _follow(
+    runs: dict[str, CameraRun], options: WorkerOptions, uplink: Uplink, detectors: _Detectors, echo: Echo
+) -> None:
+    """Make `runs` what the registry says now: start new cameras, stop retired ones (or ones that lost
+    their stream URL or analytics), restart those whose configuration changed. An unreadable registry
+    keeps the cameras as they are."""
+    try:
+        cameras, _ = registry_cameras(options)
+    except WorkerError as exc:
+        log.warning("registry not read again, cameras unchanged: %s", exc)
+        return
+    wanted = {camera.camera_id: camera for camera in cameras}
+    for camera_id in [c for c in runs if c not in wanted]:
+        _stop(runs.pop(camera_id))
+        echo(f"dừng / stopped {camera_id}: no longer in the registry")
+    for camera_id, camera in wanted.items():
+        current = runs.get(camera_id)
+        if current is not None and current.camera.signature == camera.signature:
+            continue
+        try:
+            detector = detectors.for_camera(camera)
+        except WorkerError as exc:
+            echo(f"bỏ qua / skipped {camera_id}: {exc}")
+            continue
+        if current is not None:
+            _stop(current)
+        runs[camera_id] = _start(camera, options, uplink, detector)
+        echo(f"{'khởi động lại / restarted' if current else 'bắt đầu / started'} {camera_id}")
 
 
 def _print_status(runs: list[CameraRun], uplink: Uplink, echo: Echo) -> None:
@@ -102,26 +169,37 @@ def _print_status(runs: list[CameraRun], uplink: Uplink, echo: Echo) -> None:
 
 def _child(options: WorkerOptions) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(processName)s %(message)s")
-    run_worker(options)
+    try:
+        run_worker(options)
+    except WorkerError as exc:
+        print(f"lỗi / error: {exc}", flush=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:  # the parent stops the children too
+        pass
 
 
 def run_processes(options: WorkerOptions, workers: int, echo: Echo = print) -> None:
-    """Deal the cameras round-robin to `workers` processes and wait for them (Ctrl-C stops them all)."""
+    """Share the cameras among `workers` processes by a hash of their id (`shard_of`), so that each
+    process follows its own share of the registry as cameras come and go; wait for them (Ctrl-C stops
+    them all)."""
     cameras, skipped = registry_cameras(options)
     for why in skipped:
         echo(f"bỏ qua / skipped {why}")
-    ids = [camera.camera_id for camera in cameras]
-    if not ids:
+    if not cameras:
         raise WorkerError("no camera to watch: register cameras with a stream URL and analytics first")
-    groups = [tuple(ids[index::workers]) for index in range(min(workers, len(ids)))]
+    groups: list[list[str]] = [[] for _ in range(workers)]
+    for camera in cameras:
+        groups[shard_of(camera.camera_id, workers)].append(camera.camera_id)
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_child, args=(replace(options, camera_ids=group),), name=f"traffic-worker-{n}")
-        for n, group in enumerate(groups, 1)
+        context.Process(
+            target=_child, args=(replace(options, shard=(n, workers)),), name=f"traffic-worker-{n + 1}"
+        )
+        for n in range(workers)
     ]
     for process, group in zip(processes, groups, strict=True):
         process.start()
-        echo(f"{process.name} (pid {process.pid}): {', '.join(group)}")
+        echo(f"{process.name} (pid {process.pid}): {', '.join(group) or '(none yet)'}")
     try:
         for process in processes:
             process.join()
@@ -140,6 +218,7 @@ def run_traffic_command(
     workers: int,
     model: Path | None,
     snapshot_every_s: float,
+    reload_every_s: float = 30.0,
 ) -> None:
     """`cityops traffic run`, with its options checked and its errors as one clear line."""
     import typer
@@ -158,6 +237,7 @@ def run_traffic_command(
         camera_ids=tuple(cameras) if cameras else None,
         model=model,
         snapshot_every_s=snapshot_every_s,
+        reload_s=reload_every_s,
     )
     try:
         if workers > 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -192,13 +192,16 @@ class VideoSource:
         self,
         config: SourceConfig,
         on_event: Callable[[SourceEvent], None] | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
+        """`stop`: an event the caller owns (e.g. a camera thread's); setting it ends `frames()` as
+        `stop()` does, also during a reconnect backoff or a connection attempt."""
         self.config = config
         self.name = redact(config.url)
         self.stats = SourceStats()
         self.state: SourceState | None = None
         self._on_event = on_event
-        self._stop = threading.Event()
+        self._stop = stop if stop is not None else threading.Event()
         self._started = time.monotonic()
         self._size: tuple[int, int] | None = None
 
@@ -209,14 +212,14 @@ class VideoSource:
     def stopped(self) -> bool:
         return self._stop.is_set()
 
-    def frames(self) -> Iterator[Frame]:
+    def frames(self) -> Generator[Frame]:
         if not self.config.is_live:
             self._check_file()
         failures = 0
         delay = self.config.backoff_initial_s
         while not self._stop.is_set():
             try:
-                container = self._open()
+                container = self._open() if not self.config.is_live else self._open_unless_stopped()
             except (av.FFmpegError, OSError) as exc:
                 if not self.config.reconnects:
                     raise self._classify(exc, opening=True) from exc
@@ -229,6 +232,8 @@ class VideoSource:
                 self._stop.wait(delay)
                 delay = min(delay * 2, self.config.backoff_max_s)
                 continue
+            if container is None:  # stopped while connecting
+                return
             self.stats.connections += 1
             reason = "end of stream"
             with container:
@@ -272,6 +277,15 @@ class VideoSource:
             timeout=(self.config.open_timeout_s, self.config.read_timeout_s),
         )
 
+    def _open_unless_stopped(self) -> av.container.InputContainer | None:
+        """`_open` in a helper thread, so that `stop` need not wait out FFmpeg's open timeout (PyAV has
+        no hook to interrupt an open): None when stopped first; the helper then closes what it opens."""
+        attempt = _Connection(self._open, name=f"open-{self.name}"[:60])
+        while not attempt.done.wait(0.05):
+            if self._stop.is_set() and attempt.abandon():
+                return None
+        return attempt.result()
+
     def _decode(self, container: av.container.InputContainer) -> Iterator[Frame]:
         if not container.streams.video:
             raise InvalidStreamError(f"{self.name}: no video stream")
@@ -287,6 +301,8 @@ class VideoSource:
         corrupt_run = 0
         decoded_here = 0
         for packet in container.demux(stream):
+            if self._stop.is_set():  # also between packets whose frames the sampling skips
+                return
             try:
                 decoded = packet.decode()
             except av.InvalidDataError:
@@ -374,3 +390,45 @@ class VideoSource:
         )
         if self._on_event is not None:
             self._on_event(SourceEvent(state, self.name, reason))
+
+
+class _Connection:
+    """One connection attempt running in its own daemon thread."""
+
+    def __init__(self, connect: Callable[[], av.container.InputContainer], name: str) -> None:
+        self.done = threading.Event()
+        self._connect = connect
+        self._lock = threading.Lock()
+        self._abandoned = False
+        self._container: av.container.InputContainer | None = None
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            container = self._connect()
+        except BaseException as exc:
+            self._error = exc
+            self.done.set()
+            return
+        with self._lock:
+            abandoned = self._abandoned
+            if not abandoned:
+                self._container = container
+                self.done.set()
+        if abandoned:
+            container.close()
+
+    def abandon(self) -> bool:
+        """Give the attempt up; False when it has just finished (its result is then to be taken)."""
+        with self._lock:
+            if self.done.is_set():
+                return False
+            self._abandoned = True
+            return True
+
+    def result(self) -> av.container.InputContainer:
+        if self._error is not None:
+            raise self._error
+        assert self._container is not None
+        return self._container

@@ -9,6 +9,8 @@ and `incidents.wrongWay` (vehicles caught in the interval) and `state` 1. A stre
 `state` 0 (the `traffic.camera_down` rule raises an alert) and is retried; when it is back `state` 1
 clears the alert. `state` is repeated every `heartbeat_s` so the registry's state stays fresh.
 A snapshot (JPEG and overlay) goes to the camera wall every `snapshot_every_s`.
+The registry is read again every `reload_s`: new cameras start, retired ones stop, and a camera whose
+stream URL or analytics changed restarts with the new configuration.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import orjson
 from sqlalchemy import Engine
 
 from cityops.core.entities import make_urn
@@ -53,6 +57,15 @@ class WorkerOptions:
     open_timeout_s: float = 10.0
     read_timeout_s: float = 10.0
     backoff_max_s: float = 30.0
+    reload_s: float = 30.0
+    """Seconds between reads of the registry (cameras added, retired or changed); 0 reads it once."""
+    shard: tuple[int, int] | None = None
+    """(n, of): this process watches only the cameras `shard_of` gives to n (see `--workers`)."""
+
+
+def shard_of(camera_id: str, of: int) -> int:
+    """Which of `of` worker processes watches the camera: stable across restarts and registry changes."""
+    return zlib.crc32(camera_id.encode()) % of
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,8 @@ class WorkerCamera:
     camera_id: str
     analytics: Analytics
     config: CameraConfig
+    signature: str = ""
+    """The registry's stream URL and analytics as read: a camera whose signature changed is restarted."""
 
 
 def load_cameras(engine: Engine, options: WorkerOptions) -> tuple[list[WorkerCamera], list[str]]:
@@ -70,6 +85,8 @@ def load_cameras(engine: Engine, options: WorkerOptions) -> tuple[list[WorkerCam
     found = {row.camera_id for row in rows}
     skipped += [f"{c}: not in the registry" for c in options.camera_ids or () if c not in found]
     for row in rows:
+        if options.shard is not None and shard_of(row.camera_id, options.shard[1]) != options.shard[0]:
+            continue
         if not row.stream_url or not row.analytics:
             if options.camera_ids:
                 skipped.append(f"{row.camera_id}: no stream URL or no analytics configuration")
@@ -86,7 +103,9 @@ def load_cameras(engine: Engine, options: WorkerOptions) -> tuple[list[WorkerCam
             backoff_max_s=options.backoff_max_s,
             scale_width=analytics.frame.width,
         )
-        cameras.append(WorkerCamera(row.camera_id, analytics, analytics.camera_config(row.camera_id, source)))
+        signature = orjson.dumps([row.stream_url, row.analytics], option=orjson.OPT_SORT_KEYS).decode()
+        config = analytics.camera_config(row.camera_id, source)
+        cameras.append(WorkerCamera(row.camera_id, analytics, config, signature))
     return cameras, skipped
 
 
