@@ -10,7 +10,10 @@ Measures, in one run, on synthetic 640x360 25 fps H.264 videos made by `cityops.
       off (the worst case); "cameras sustained" = seconds of video processed per second of wall time,
       summed over cameras; target >= 9;
   (c) counting error against the generator's ground truth, motion mode, over several seeds; target <= 5 %.
-Prints medians over the runs. The machine's load average is printed too: other work on the same cores
+Peers, measured in the same run: for (a) PyAV decoding + OpenCV MOG2 alone, every frame, one thread (the
+floor any motion pipeline on these libraries pays); for (b) onnxruntime running the same model back to
+back on one prepared input with the same 2 threads (no decoding, no tracking): its detections/s / 5 is the
+most cameras the model alone allows. Prints medians over the runs. The machine's load average is printed too: other work on the same cores
 lowers (a) and (b).
 """
 
@@ -25,7 +28,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import av
 import cv2
+import numpy as np
+import onnxruntime as ort
 
 from cityops.traffic.counting import CountLine
 from cityops.traffic.detector import NanoDetDetector
@@ -101,6 +107,35 @@ def counting_errors(folder: Path, seeds: range) -> list[float]:
     return errors
 
 
+def bare_decode_mog2_fps(video: Path) -> float:
+    """The peer of (a): decode every frame and feed MOG2, nothing else."""
+    subtractor = cv2.createBackgroundSubtractorMOG2(history=500, detectShadows=False)
+    frames = 0
+    began = time.perf_counter()
+    with av.open(str(video)) as container:
+        for frame in container.decode(video=0):
+            subtractor.apply(frame.to_ndarray(format="bgr24"))
+            frames += 1
+    return frames / (time.perf_counter() - began)
+
+
+def bare_inference_rate(model: Path, seconds: float = 5.0) -> float:
+    """The peer of (b): onnxruntime alone, one prepared 416x416 input, 2 intra-op threads."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    tensor = np.random.default_rng(0).standard_normal((1, 3, 416, 416)).astype(np.float32)
+    session.run(None, {name: tensor})
+    runs = 0
+    began = time.perf_counter()
+    while time.perf_counter() - began < seconds:
+        session.run(None, {name: tensor})
+        runs += 1
+    return runs / (time.perf_counter() - began)
+
+
 def median_of(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
     values = [measure() for _ in range(runs)]
     return statistics.median(values), values
@@ -124,6 +159,11 @@ def main() -> None:
         single, values = median_of(args.runs, lambda: motion_fps(video, scene))
         print(f"(a) motion pipeline, 640x360, 1 camera / 1 thread: {single:.0f} frames/s")
         print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
+        floor, values = median_of(args.runs, lambda: bare_decode_mog2_fps(video))
+        print(
+            f"    peer: PyAV decode + MOG2 alone, 1 thread: {floor:.0f} frames/s (pipeline {single / floor:.2f}x)"
+        )
+        print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
         pair, values = median_of(args.runs, lambda: motion_fps_two_processes(video, 1))
         print(f"(a) motion pipeline, 640x360, 2 cameras / 2 processes: {pair:.0f} frames/s (target >= 400)")
         print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
@@ -141,6 +181,13 @@ def main() -> None:
                 f"{statistics.median(sustained):.1f} (target >= 9); {statistics.median(rates):.1f} detections/s"
             )
             print(f"    runs: {', '.join(f'{v:.1f}' for v in sustained)}")
+            bare, values = median_of(args.runs, lambda: bare_inference_rate(args.model))
+            ceiling = bare / 5
+            print(
+                f"    peer: onnxruntime alone, 2 threads: {bare:.1f} detections/s = {ceiling:.1f} cameras at 5/s "
+                f"(pipeline {statistics.median(sustained) / ceiling:.2f}x of it)"
+            )
+            print(f"    runs: {', '.join(f'{v:.1f}' for v in values)}")
         else:
             print(f"(b) skipped: no model at {args.model}")
 

@@ -238,7 +238,7 @@ OVERLAY = {
     "ts": 1_764_000_000_000,
     "width": 640,
     "height": 360,
-    "lines": [{"id": "l1", "start": [400, 286], "end": [400, 74]}],
+    "lines": [{"id": "l1", "start": [400, 286], "end": [400, 74], "in_side": "right"}],
     "zones": [{"id": "road", "polygon": [[0, 74], [640, 74], [640, 286], [0, 286]]}],
     "boxes": [{"x1": 10, "y1": 20, "x2": 50, "y2": 40, "class": "car", "track": 7}],
     "counts": {"l1": {"car": {"in": 3, "out": 1}}},

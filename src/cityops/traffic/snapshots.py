@@ -13,7 +13,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -47,6 +47,8 @@ class OverlayLine(_Strict):
     id: ShapeId
     start: XY
     end: XY
+    # Which side crossings count as "in" from (looking from start to end), as in the analytics.
+    in_side: Literal["left", "right"] = "left"
 
 
 class OverlayZone(_Strict):

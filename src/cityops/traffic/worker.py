@@ -170,7 +170,10 @@ def overlay_of(
         "ts": int(time.time() * 1000),
         "width": width,
         "height": height,
-        "lines": [{"id": line.id, "start": line.start, "end": line.end} for line in camera.analytics.lines],
+        "lines": [
+            {"id": line.id, "start": line.start, "end": line.end, "in_side": line.in_side}
+            for line in camera.analytics.lines
+        ],
         "zones": [{"id": zone.id, "polygon": zone.polygon} for zone in camera.analytics.zones],
         "boxes": [
             {
