@@ -13,7 +13,10 @@ Measures, in one run, on synthetic 640x360 25 fps H.264 videos made by `cityops.
 Peers, measured in the same run: for (a) PyAV decoding + OpenCV MOG2 alone, every frame, one thread (the
 floor any motion pipeline on these libraries pays); for (b) onnxruntime running the same model back to
 back on one prepared input with the same 2 threads (no decoding, no tracking): its detections/s / 5 is the
-most cameras the model alone allows. Prints medians over the runs. The machine's load average is printed too: other work on the same cores
+most cameras the model alone allows. With --int8 the same (b) rows are measured again for the int8
+detector (`--int8 PATH`, or bare `--int8` to quantise --model here on the real footage this machine has,
+as `cityops traffic models` does), and the two models' bare rates are taken interleaved, run by run, so
+their ratio compares like with like. Prints medians over the runs. The machine's load average is printed too: other work on the same cores
 lowers (a) and (b).
 """
 
@@ -36,11 +39,13 @@ import onnxruntime as ort
 from cityops.traffic.counting import CountLine
 from cityops.traffic.detector import NanoDetDetector
 from cityops.traffic.pipeline import CameraConfig, process_camera, start_camera
+from cityops.traffic.quantization import calibration_frames, quantize_detector, well_known_files
 from cityops.traffic.sources import SourceConfig
 from cityops.traffic.synthetic import SyntheticScene, random_scene, size_bands, write_video
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
+QUANTISE_HERE = Path("quantise-here")
 
 
 def motion_config(video: Path, scene: SyntheticScene, camera_id: str = "bench") -> CameraConfig:
@@ -136,6 +141,49 @@ def bare_inference_rate(model: Path, seconds: float = 5.0) -> float:
     return runs / (time.perf_counter() - began)
 
 
+def int8_model(requested: Path | None, fp32: Path, folder: Path) -> Path:
+    if requested is not None and requested != QUANTISE_HERE:
+        return requested
+    files = well_known_files()
+    if not files:
+        raise SystemExit("--int8: no real footage on this machine to calibrate on; pass an int8 model path")
+    began = time.perf_counter()
+    path = quantize_detector(fp32, folder / "nanodet-int8.onnx", calibration_frames(files))
+    print(
+        f"    int8 model quantised here in {time.perf_counter() - began:.0f} s on {', '.join(map(str, files))}"
+    )
+    return path
+
+
+def int8_rows(args: argparse.Namespace, video: Path, duration_s: float, folder: Path) -> None:
+    """(b) again for the int8 detector, and the bare rates of both models measured interleaved."""
+    model = int8_model(args.int8, args.model, folder)
+    detector = NanoDetDetector(model, threads=2)
+    sustained, rates = [], []
+    for _ in range(args.runs):
+        cams, rate = cameras_sustained(video, duration_s, args.cameras, detector)
+        sustained.append(cams)
+        rates.append(rate)
+    print(
+        f"(b) int8 ({model.name}): cameras sustained at 5 detections/s ({args.cameras} in threads): "
+        f"{statistics.median(sustained):.1f} (target >= 9); {statistics.median(rates):.1f} detections/s"
+    )
+    print(f"    runs: {', '.join(f'{v:.1f}' for v in sustained)}")
+    fp32_rates, int8_rates = [], []
+    for _ in range(args.runs):
+        fp32_rates.append(bare_inference_rate(args.model))
+        int8_rates.append(bare_inference_rate(model))
+    fp32, int8 = statistics.median(fp32_rates), statistics.median(int8_rates)
+    print(
+        f"    peer: onnxruntime alone, 2 threads, interleaved: int8 {int8:.1f} detections/s = "
+        f"{int8 / 5:.1f} cameras at 5/s ({1000 / int8:.1f} ms); FP32 {fp32:.1f} detections/s "
+        f"({1000 / fp32:.1f} ms) -> int8 {int8 / fp32:.2f}x; pipeline {statistics.median(sustained) / (int8 / 5):.2f}x "
+        "of int8 alone"
+    )
+    print(f"    runs int8: {', '.join(f'{v:.1f}' for v in int8_rates)}")
+    print(f"    runs FP32: {', '.join(f'{v:.1f}' for v in fp32_rates)}")
+
+
 def median_of(runs: int, measure: Callable[[], float]) -> tuple[float, list[float]]:
     values = [measure() for _ in range(runs)]
     return statistics.median(values), values
@@ -149,6 +197,14 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=9)
     parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--seeds", type=int, default=10, help="synthetic scenes for the counting error")
+    parser.add_argument(
+        "--int8",
+        type=Path,
+        nargs="?",
+        const=QUANTISE_HERE,
+        help="also measure (b) with this int8 model (no path: quantise --model here on real footage)",
+    )
+    parser.add_argument("--only-detector", action="store_true", help="measure (b) only, skip (a) and (c)")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,17 +212,20 @@ def main() -> None:
         scene = random_scene(seed=1, duration_s=30.0, vehicles_per_lane=14)
         video = write_video(scene, folder / "motion.mp4")
 
-        single, values = median_of(args.runs, lambda: motion_fps(video, scene))
-        print(f"(a) motion pipeline, 640x360, 1 camera / 1 thread: {single:.0f} frames/s")
-        print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
-        floor, values = median_of(args.runs, lambda: bare_decode_mog2_fps(video))
-        print(
-            f"    peer: PyAV decode + MOG2 alone, 1 thread: {floor:.0f} frames/s (pipeline {single / floor:.2f}x)"
-        )
-        print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
-        pair, values = median_of(args.runs, lambda: motion_fps_two_processes(video, 1))
-        print(f"(a) motion pipeline, 640x360, 2 cameras / 2 processes: {pair:.0f} frames/s (target >= 400)")
-        print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
+        if not args.only_detector:
+            single, values = median_of(args.runs, lambda: motion_fps(video, scene))
+            print(f"(a) motion pipeline, 640x360, 1 camera / 1 thread: {single:.0f} frames/s")
+            print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
+            floor, values = median_of(args.runs, lambda: bare_decode_mog2_fps(video))
+            print(
+                f"    peer: PyAV decode + MOG2 alone, 1 thread: {floor:.0f} frames/s (pipeline {single / floor:.2f}x)"
+            )
+            print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
+            pair, values = median_of(args.runs, lambda: motion_fps_two_processes(video, 1))
+            print(
+                f"(a) motion pipeline, 640x360, 2 cameras / 2 processes: {pair:.0f} frames/s (target >= 400)"
+            )
+            print(f"    runs: {', '.join(f'{v:.0f}' for v in values)}")
 
         if args.model.is_file():
             detector = NanoDetDetector(args.model, threads=2)
@@ -191,11 +250,15 @@ def main() -> None:
         else:
             print(f"(b) skipped: no model at {args.model}")
 
-        errors = counting_errors(folder, range(100, 100 + args.seeds))
-        print(
-            f"(c) counting error vs ground truth over {len(errors)} scenes: median {statistics.median(errors):.1%}, "
-            f"worst {max(errors):.1%} (target <= 5 %)"
-        )
+        if args.int8 is not None:
+            int8_rows(args, video, scene.duration_s, folder)
+
+        if not args.only_detector:
+            errors = counting_errors(folder, range(100, 100 + args.seeds))
+            print(
+                f"(c) counting error vs ground truth over {len(errors)} scenes: median {statistics.median(errors):.1%}, "
+                f"worst {max(errors):.1%} (target <= 5 %)"
+            )
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

