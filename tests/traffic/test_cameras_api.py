@@ -258,8 +258,12 @@ def test_a_device_posts_a_snapshot_and_readers_get_it_back(
     client: TestClient, headers_for: HeadersFor
 ) -> None:
     image = jpeg()
+    listed = {c["id"]: c for c in client.get("/api/traffic/cameras").json()}
+    assert listed["tdm-001"]["snapshot_ms"] is None
     response = post_snapshot(client, "tdm-001", image, OVERLAY, headers_for(Role.DEVICE))
     assert response.status_code == 201, response.text
+    listed = {c["id"]: c for c in client.get("/api/traffic/cameras").json()}
+    assert isinstance(listed["tdm-001"]["snapshot_ms"], int)
     leader = headers_for(Role.LEADER)
     picture = client.get("/api/traffic/cameras/tdm-001/snapshot.jpg", headers=leader)
     assert (picture.status_code, picture.headers["content-type"], picture.content) == (

@@ -24,6 +24,8 @@ def test_meta_lists_each_domains_panels_with_a_servable_module(client: TestClien
         assert response.status_code == 200, panel["module"]
         assert response.headers["content-type"].startswith("text/javascript")
         assert "export" in response.text and "mount" in response.text
+    ranks = [(declared[(p["domain"], p["id"])].order, p["domain"]) for p in meta["panels"]]
+    assert ranks == sorted(ranks), "tabs come by (order, domain name)"
 
 
 def test_domain_static_folders_do_not_leak_outside(client: TestClient) -> None:

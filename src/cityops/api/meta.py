@@ -50,8 +50,9 @@ async def get_meta(request: Request, principal: Reader) -> dict[str, Any]:
                 "module": f"/static/domains/{domain.name}/{panel.module}",
                 "title": translated(domain.folder, panel.title_key),
             }
-            for domain in kernel.domains
-            for panel in domain.panels
+            for domain, panel in sorted(
+                ((d, p) for d in kernel.domains for p in d.panels), key=lambda dp: (dp[1].order, dp[0].name)
+            )
         ],
     }
 

@@ -60,6 +60,7 @@ class Panel:
     id: str
     module: str  # path below `<domain folder>/static/`
     title_key: str  # a key of the domain's translation files
+    order: int = 100  # tabs are laid out by (order, domain name): the room's main screens first
 
 
 @dataclass(frozen=True)

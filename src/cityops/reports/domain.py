@@ -6,6 +6,7 @@ from pathlib import Path
 
 from cityops.core.domain import Domain, Panel
 from cityops.reports.router import PUBLIC, build_router
+from cityops.reports.simulator import simulate
 
 DOMAIN = Domain(
     name="reports",
@@ -13,5 +14,6 @@ DOMAIN = Domain(
     router=build_router,
     public_paths=(f"{PUBLIC}/",),
     scoped_officers=True,
-    panels=(Panel("moderation", "moderation.js", "panel.moderation"),),
+    simulator=simulate,
+    panels=(Panel("moderation", "moderation.js", "panel.moderation", order=30),),
 )

@@ -137,5 +137,5 @@ DOMAIN = Domain(
     router=router,
     simulator=simulate,
     rule_templates=RULE_TEMPLATES,
-    panels=(Panel("index", "panel.js", "panel.title"),),
+    panels=(Panel("index", "panel.js", "panel.title", order=20),),
 )

@@ -112,7 +112,16 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
             }
             stamps = [values[m][0] for m in (*FLOW_METRICS, *(f"count.{c}" for c in counts)) if m in values]
             latest = {**flow, "counts": counts, "ts": max(stamps)} if stamps else None
-            described.append({**row.public(show_url=show_url), "state": state, "latest_flow": latest})
+            snapshot = snapshots.get(row.camera_id)
+            described.append(
+                {
+                    **row.public(show_url=show_url),
+                    "state": state,
+                    "latest_flow": latest,
+                    # When the newest picture arrived (None: none yet), so the wall asks only for what exists.
+                    "snapshot_ms": None if snapshot is None else snapshot.received_ms,
+                }
+            )
         return described
 
     def one(camera_id: str, show_url: bool) -> dict[str, Any]:

@@ -76,7 +76,7 @@ DOMAIN = Domain(
     commands=build_commands,
     router=router,
     device_paths=("/cameras/{camera_id}/snapshot",),
-    panels=(Panel("cameras", "cameras.js", "panel.cameras"),),
+    panels=(Panel("cameras", "cameras.js", "panel.cameras", order=10),),
     rule_templates=(
         RuleTemplate(
             id="traffic.congestion",

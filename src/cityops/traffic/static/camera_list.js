@@ -82,6 +82,7 @@ export class CameraList {
       const camera = this.cameras.get(row.urn);
       if (!camera) continue;
       camera.registryState = row.state;
+      camera.snapshotMs = row.snapshot_ms ?? null;
       const flow = row.latest_flow;
       if (flow && typeof flow.intensity === 'number') this.remember(camera, 'intensity', flow.intensity, flow.ts ?? null);
     }

@@ -198,7 +198,8 @@ export class CameraWall {
   async refreshCard(camera, now = Date.now()) {
     const card = this.cards.get(camera.urn);
     if (card.retryAt && now < card.retryAt) return;
-    const overlay = await loadOverlay(camera);
+    // The registry (reloaded every 30 s) says whether a picture exists: no request for one that does not.
+    const overlay = camera.snapshotMs === null ? null : await loadOverlay(camera);
     if (!overlay) {
       // No picture yet: ask again less often (each 404 is also a line in the browser's console).
       card.retryAt = now + NO_PICTURE_RETRY_MS;
