@@ -6,12 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 
-from cityops.services.index_snapshots import dump, load
+from cityops.api.app import create_app
+from cityops.config import Settings
+from cityops.core.kernel import Kernel
+from cityops.services.index_snapshots import dump, load, restore
 from cityops.services.lifecycle import StatusEvent
 from cityops.services.readers import Chunk
-from cityops.services.runtime import ServicesRuntime
+from cityops.services.runtime import KINDS, ServicesRuntime, runtime_of
 from cityops.services.schema import dossiers, generation
 
 from .conftest import Clock
@@ -92,3 +96,28 @@ def test_a_dump_loads_back_to_the_same_state(
 ) -> None:
     imported_year(runtime, demo_2025, demo_province)
     assert load(dump(runtime.accumulator)).state() == runtime.accumulator.state()
+
+
+def test_the_server_saves_the_index_when_it_stops(
+    runtime: ServicesRuntime,
+    demo_2025: list[Chunk],
+    demo_province: Any,
+    clock: Clock,
+    services_kernel: Kernel,
+    settings: Settings,
+) -> None:
+    imported_year(runtime, demo_2025, demo_province)
+    with runtime.engine.connect() as conn:
+        code = conn.execute(
+            dossiers.select().with_only_columns(dossiers.c.code).where(dossiers.c.status == 4).limit(1)
+        ).scalar_one()
+    with TestClient(create_app(services_kernel, settings)):
+        serving = runtime_of(services_kernel.engine)
+        assert serving is not None
+        serving.apply_events([StatusEvent(code=code, status="releasing", at=clock.now)])  # type: ignore[arg-type]
+        with serving.engine.connect() as conn:
+            assert restore(conn, KINDS)[0] is None  # the stored snapshot misses the event (30 s rule)
+    # The server stopped: the services domain's on_stop saved the index with the event in it.
+    again = restarted(serving, clock)
+    assert again.last_rebuild.source == "snapshot"
+    assert again.accumulator.state() == serving.accumulator.state()

@@ -43,6 +43,12 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for domain in kernel.domains:
+                if domain.on_stop is not None:
+                    try:
+                        await asyncio.to_thread(domain.on_stop, kernel)
+                    except Exception:  # one domain's failure must not keep the others from stopping
+                        log.exception("domain %s failed to stop cleanly", domain.name)
 
     app = FastAPI(
         title="cityops",

@@ -87,6 +87,8 @@ class Domain:
     panels: tuple[Panel, ...] = ()
     # Builds the domain's `cityops <name> ...` commands (a Typer app); loosely typed like `router`.
     commands: Callable[[], Any] | None = None
+    # Called (in a worker thread) when the server stops: flush what the domain keeps in memory.
+    on_stop: Callable[[Kernel], None] | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:

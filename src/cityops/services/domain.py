@@ -124,6 +124,13 @@ def router(kernel: Kernel) -> APIRouter:
     return build_router(kernel)
 
 
+def save_index(kernel: Kernel) -> None:
+    """On server stop: save the index so the next start reads it back instead of rebuilding it."""
+    runtime = runtime_of(kernel.engine)
+    if runtime is not None:
+        runtime.save_snapshot()
+
+
 async def simulate(kernel: Kernel) -> None:
     from cityops.services.demo import run_demo
 
@@ -138,4 +145,5 @@ DOMAIN = Domain(
     simulator=simulate,
     rule_templates=RULE_TEMPLATES,
     panels=(Panel("index", "panel.js", "panel.title", order=20),),
+    on_stop=save_index,
 )
