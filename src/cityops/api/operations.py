@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Row, Select
 from starlette.datastructures import UploadFile
 
+from cityops.api.alert_summary import MAX_PER_RULE, summarise
 from cityops.api.auth import Reader, Writer, problem, require
 from cityops.api.scoping import ensure_in_scope, incident_place, restrict
 from cityops.core.access import Principal, Role
@@ -216,6 +217,34 @@ async def get_alerts(
 
     total, items = await anyio.to_thread.run_sync(read)
     return {"total": total, "items": items}
+
+
+# Declared before /api/alerts/{alert_id}, which would otherwise take "summary" for an alert id.
+@router.get(
+    "/api/alerts/summary",
+    summary="Alerts counted by rule: per rule its count, most severe level, newest alerts (most severe first)",
+)
+async def get_alert_summary(
+    request: Request,
+    principal: RoomReader,
+    state: Literal["open", "cleared", "all"] = "open",
+    severity: Severity | None = None,
+    category: Category | None = None,
+    source: Annotated[str | None, Query(max_length=200)] = None,
+    area: Annotated[str | None, Query(max_length=32, description="area code; its sub-areas count")] = None,
+    per_rule: Annotated[
+        int, Query(ge=1, le=MAX_PER_RULE, description="how many of each rule's newest alerts to include")
+    ] = 3,
+) -> dict[str, Any]:
+    engine = rules_of(request)
+    desk = desk_of(request)
+
+    def read() -> dict[str, Any]:
+        with engine.engine.connect() as conn:
+            codes = desk.areas_under(conn, area) if area else None
+            return summarise(conn, AlertFilter(state, severity, category, None, source, codes), per_rule)
+
+    return await anyio.to_thread.run_sync(read)
 
 
 @router.get("/api/alerts/{alert_id}", summary="One alert")

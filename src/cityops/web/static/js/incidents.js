@@ -1,6 +1,8 @@
 // The incidents panel (Sự cố): open alerts and incidents not yet closed, newest first, refreshed when
 // the live feed says an alert or incident changed; age and SLA countdowns tick every second. Selecting
-// an incident opens its detail in the panel.
+// an incident opens its detail in the panel. A rule with many open alerts shows as one row
+// (alert_groups.js); the header counts every open alert, not the rows shown.
+import { ExpandedGroups, SUMMARY_URL, arrange, groupRow } from './alert_groups.js';
 import { getJSON, postJSON } from './api.js';
 import { h } from './dom.js';
 import { IncidentDetail } from './incident_detail.js';
@@ -10,7 +12,6 @@ import { reportFailure, reportRecovery } from './notices.js';
 
 const NOT_CLOSED = ['new', 'acknowledged', 'assigned', 'reopened', 'resolved'];
 const INCIDENTS_URL = `/api/incidents?${NOT_CLOSED.map((state) => `state=${state}`).join('&')}&limit=200`;
-const ALERTS_URL = '/api/alerts?state=open&limit=200';
 const REFRESH_AFTER_MS = 250; // a burst of events is read once
 const TICK_MS = 1000;
 // Agency officers see no alerts (docs/access.md); only admins and operators open incidents from them.
@@ -20,7 +21,8 @@ const ALERT_LINKERS = new Set(['admin', 'operator']);
 export class IncidentsPanel {
   constructor(elements, principal, { onRefreshed, areaName } = {}) {
     Object.assign(this, elements, { principal, onRefreshed });
-    this.alerts = [];
+    this.alertSummary = { total: 0, rules: [] };
+    this.expanded = new ExpandedGroups();
     this.incidents = [];
     this.refreshTimer = null;
     this.generation = 0;
@@ -57,19 +59,40 @@ export class IncidentsPanel {
   async refresh() {
     const generation = ++this.generation;
     try {
-      const [alerts, incidents] = await Promise.all([
-        this.readsAlerts ? getJSON(ALERTS_URL) : { items: [] },
+      const [summary, incidents] = await Promise.all([
+        this.readsAlerts ? getJSON(SUMMARY_URL) : { total: 0, rules: [] },
         getJSON(INCIDENTS_URL),
         this.detail.openId !== null ? this.detail.reload() : null,
       ]);
+      await this.expanded.reload(summary.rules);
       if (generation !== this.generation) return; // a newer refresh has started
-      this.alerts = alerts.items;
+      this.alertSummary = summary;
       this.incidents = incidents.items;
       reportRecovery('/api/incidents');
       this.render();
       this.onRefreshed?.();
     } catch (error) {
       reportFailure('/api/incidents', error);
+    }
+  }
+
+  async toggleGroup(ruleId) {
+    try {
+      if (this.expanded.has(ruleId)) this.expanded.collapse(ruleId);
+      else await this.expanded.expand(ruleId);
+      this.render();
+      this.alertList.querySelector(`li[data-rule="${CSS.escape(ruleId)}"] > button.row-title`)?.focus();
+    } catch (error) {
+      reportFailure('/api/alerts', error);
+    }
+  }
+
+  async moreOf(ruleId) {
+    try {
+      await this.expanded.more(ruleId);
+      this.render();
+    } catch (error) {
+      reportFailure('/api/alerts', error);
     }
   }
 
@@ -92,11 +115,20 @@ export class IncidentsPanel {
   render() {
     const active = this.incidents.filter((incident) => incident.state !== 'resolved').length;
     this.counts.textContent = t('incidents.counts', {
-      alerts: formatNumber(this.alerts.length, 0),
+      alerts: formatNumber(this.alertSummary.total, 0),
       incidents: formatNumber(active, 0),
     });
-    this.alertList.replaceChildren(...this.alerts.map((alert) => this.alertRow(alert)));
-    this.alertEmpty.hidden = this.alerts.length > 0;
+    const rows = arrange(this.alertSummary.rules).map((entry) =>
+      entry.alert
+        ? this.alertRow(entry.alert)
+        : groupRow(entry.group, this.expanded.get(entry.group.ruleId), {
+            alertRow: (alert) => this.alertRow(alert),
+            onToggle: () => this.toggleGroup(entry.group.ruleId),
+            onMore: () => this.moreOf(entry.group.ruleId),
+          }),
+    );
+    this.alertList.replaceChildren(...rows);
+    this.alertEmpty.hidden = rows.length > 0;
     this.incidentList.replaceChildren(...this.incidents.map((incident) => this.incidentRow(incident)));
     this.incidentEmpty.hidden = this.incidents.length > 0;
   }
