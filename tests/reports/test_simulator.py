@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 
 import pytest
@@ -42,3 +43,19 @@ def test_samples_stay_near_their_place(seed: int) -> None:
     assert submission.service_code == "road"  # a category the table lacks falls back to one it has
     assert submission.lon is not None and submission.lat is not None
     assert abs(submission.lon - sample[3]) <= 0.002 and abs(submission.lat - sample[4]) <= 0.002
+
+
+async def run_for(kernel: Kernel, seconds: float) -> None:
+    task = asyncio.create_task(simulator.simulate(kernel))
+    await asyncio.sleep(seconds)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def test_the_demo_sends_a_few_at_start_and_keeps_the_queue_under_its_cap(kernel: Kernel) -> None:
+    asyncio.run(run_for(kernel, 2.0))
+    assert simulator.waiting(kernel) == simulator.AT_START
+    for _ in range(3):  # restarts of the demo on the same store stop at the cap
+        asyncio.run(run_for(kernel, 2.0))
+    assert simulator.waiting(kernel) == simulator.MAX_WAITING

@@ -1,6 +1,6 @@
 """Demo only: SIMULATED citizens' reports, so the moderation queue has work on the dashboard.
 
-A few reports at start and one more every few minutes (at most `MAX_WAITING` waiting at once), each
+A few reports at start and one more every few minutes, while fewer than `MAX_WAITING` wait, each
 marked "[Mô phỏng]" in its text and sent through the same desk the public form uses (diacritics
 check, routing, audit), from points inside the province.
 """
@@ -97,13 +97,14 @@ def waiting(kernel: Kernel) -> int:
 async def simulate(kernel: Kernel) -> None:
     desk = ReportDesk(kernel, RoutingTable.load(ReportSettings().routing))
     codes = {category.code for category in desk.table.categories}
-    rng = random.Random(2025)
+    rng = random.Random()  # a restarted demo should not replay the same reports
     sent = 0
     while True:
-        if sent < AT_START or await asyncio.to_thread(waiting, kernel) < MAX_WAITING:
+        # The cap holds across restarts of the demo on the same store (reports stay waiting).
+        if await asyncio.to_thread(waiting, kernel) < MAX_WAITING:
             try:
                 await desk.submit(sample_submission(rng.choice(SAMPLES), rng, codes))
             except ReportError as exc:  # a sample the desk refuses is a bug in the samples: say so, go on
                 log.warning("simulated report refused: %s", exc.detail())
-            sent += 1
+        sent += 1
         await asyncio.sleep(0.5 if sent < AT_START else EVERY_S)
