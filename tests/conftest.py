@@ -3,7 +3,9 @@
 Every test database holds an admin account `test-admin` with an API token: `client` sends it, and
 `auth_headers` gives it to tests that talk to `live_server` themselves. A browser test signs in with
 `session_cookies` (Playwright: `context.add_cookies(session_cookies)`) or through the page with
-`browser_account` (an operator's username and password).
+`browser_account` (an operator's username and password). `browser` is Debian's Chromium (one Playwright
+per test module), `vendor_files` the set-up's copy of MapLibre and ECharts, `api` a GET on `live_server`
+as `test-admin`.
 """
 
 from __future__ import annotations
@@ -24,16 +26,30 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.access import NewUser, Role, create_user
 from cityops.core.access_tokens import issue_token
 from cityops.core.kernel import Kernel
+from cityops.web import vendor
 
 REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"
 TEST_ADMIN = "test-admin"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    # WebGL without a GPU: MapLibre draws through ANGLE's software renderer.
+    "--use-angle=swiftshader",
+    "--enable-unsafe-swiftshader",
+]
 
 
 @pytest.fixture(scope="session")
@@ -195,3 +211,39 @@ def feed_listener() -> Callable[[str, dict[str, str], Until], FeedListener]:
         return listener
 
     return start
+
+
+@pytest.fixture
+def vendor_files(node_modules: Path) -> None:
+    """Set-up's copy of MapLibre and ECharts; made here when a checkout has not run `make setup` yet."""
+    if not all((vendor.VENDOR_DIR / file.target).is_file() for file in vendor.FILES):
+        vendor.copy_vendor_files(node_modules)
+
+
+# Module scope, not session: Playwright's sync API keeps its event loop marked as running in the main
+# thread while it is open, and tests after the browser ones call `asyncio.run`.
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make apt-test` installs Debian's chromium")
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def api(live_server: str, auth_headers: dict[str, str]) -> Callable[..., Any]:
+    """GET on the live server as `test-admin`: what the page should be showing."""
+
+    def get(path: str, **params: str) -> Any:
+        response = httpx.get(f"{live_server}{path}", params=params, headers=auth_headers, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    return get

@@ -8,35 +8,19 @@ machine, noted in `page_log` with script errors), `signed_in` (the operator's se
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.kernel import Kernel
-from cityops.web import vendor
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # WebGL without a GPU: MapLibre draws through ANGLE's software renderer.
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 
 
 @pytest.fixture
@@ -44,30 +28,6 @@ def app(kernel: Kernel, settings: Settings) -> FastAPI:
     """The real app on the sample province, flagged as simulated (no simulators run: the test feeds it)."""
     kernel.simulated = True
     return create_app(kernel, settings)
-
-
-@pytest.fixture
-def vendor_files(node_modules: Path) -> None:
-    """Set-up's copy of MapLibre and ECharts; made here when a checkout has not run `make setup` yet."""
-    if not all((vendor.VENDOR_DIR / file.target).is_file() for file in vendor.FILES):
-        vendor.copy_vendor_files(node_modules)
-
-
-# Module scope, not session: Playwright's sync API keeps its event loop marked as running in the main
-# thread while it is open, and tests after the browser ones call `asyncio.run`.
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make apt-test` installs Debian's chromium")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 class PageLog:
@@ -153,18 +113,6 @@ class Dashboard:
 @pytest.fixture
 def dashboard(page: Page, live_server: str) -> Dashboard:
     return Dashboard(page, live_server)
-
-
-@pytest.fixture
-def api(live_server: str, auth_headers: dict[str, str]) -> Callable[..., Any]:
-    """GET on the live server as `test-admin`: what the page should be showing."""
-
-    def get(path: str, **params: str) -> Any:
-        response = httpx.get(f"{live_server}{path}", params=params, headers=auth_headers, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    return get
 
 
 @pytest.fixture

@@ -6,13 +6,11 @@ and shows names from imported files as text, never as markup."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from cityops.api.app import create_app
 from cityops.config import Settings
@@ -23,43 +21,16 @@ from cityops.services.periods import Period, from_timestamp
 from cityops.services.readers import Chunk
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.scoring import Reader
-from cityops.web import vendor
 
 from .conftest import PROCEDURES, chunk_of, dossier_row
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 AGENCY_NAME = '<img src=x onerror="window.__xss = 1">Sở <b>Thử</b>'
 PROCEDURE_NAME = "<script>window.__xss = 2</script>Thủ tục thử"
 LATE_CODE = "H57.X99-250102-0001"
 PANEL = "#panel-services-index"
 ECHARTS = "/static/vendor/echarts/echarts.esm.min.mjs"
-
-
-# One Playwright per module (tests/browser/conftest.py says why).
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make apt-test` installs Debian's chromium")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
@@ -104,19 +75,9 @@ def app(province: ServicesRuntime, services_kernel: Kernel, settings: Settings) 
 
 
 @pytest.fixture
-def api(live_server: str, auth_headers: dict[str, str]) -> Callable[..., Any]:
-    def get(path: str, **params: str) -> Any:
-        response = httpx.get(f"{live_server}{path}", params=params, headers=auth_headers, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
-    return get
-
-
-@pytest.fixture
-def page(browser: Browser, live_server: str, session_cookies: list[dict[str, str]]) -> Iterator[Page]:
-    if not all((vendor.VENDOR_DIR / file.target).is_file() for file in vendor.FILES):
-        vendor.copy_vendor_files(Path(__file__).resolve().parents[2] / "node_modules")
+def page(
+    browser: Browser, vendor_files: None, live_server: str, session_cookies: list[dict[str, str]]
+) -> Iterator[Page]:
     context: BrowserContext = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
     context.add_cookies(session_cookies)  # type: ignore[arg-type]
     page = context.new_page()

@@ -19,10 +19,8 @@ from playwright.sync_api import (
     BrowserContext,
     ConsoleMessage,
     Page,
-    Playwright,
     Route,
     expect,
-    sync_playwright,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -30,21 +28,9 @@ from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.domain import discover_domains
 from cityops.core.kernel import Kernel
-from cityops.web import vendor
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--use-angle=swiftshader",
-    "--enable-unsafe-swiftshader",
-]
 SCREENSHOTS = Path("/tmp")
 PANEL = 'section[data-domain="traffic"][data-panel="cameras"]'
 READY = (
@@ -65,21 +51,6 @@ def app(kernel: Kernel, settings: Settings) -> FastAPI:
     return create_app(kernel, settings)
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make apt-test` installs Debian's chromium")
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
 @pytest.fixture
 def errors() -> list[str]:
     return []
@@ -88,13 +59,11 @@ def errors() -> list[str]:
 @pytest.fixture
 def page(
     browser: Browser,
-    node_modules: Path,
+    vendor_files: None,
     live_server: str,
     session_cookies: list[dict[str, str]],
     errors: list[str],
 ) -> Iterator[Page]:
-    if not all((vendor.VENDOR_DIR / file.target).is_file() for file in vendor.FILES):
-        vendor.copy_vendor_files(node_modules)
     context: BrowserContext = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
     context.add_cookies(session_cookies)  # type: ignore[arg-type]
 

@@ -8,10 +8,9 @@ Limits: every rule with a matching alert is listed (rules are few: they are conf
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, func, select
+from sqlalchemy import Connection, case, func, select
 
 from cityops.core.rules import SEVERITIES
 from cityops.core.rules_alerts import AlertFilter, alert_to_dict
@@ -21,29 +20,9 @@ MAX_PER_RULE = 50
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(SEVERITIES)}  # informational 0 … critical 4
 
 
-def _conditions(where: AlertFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if where.state == "open":
-        conditions.append(alerts.c.cleared_ms.is_(None))
-    elif where.state == "cleared":
-        conditions.append(alerts.c.cleared_ms.is_not(None))
-    for column, wanted in (
-        (alerts.c.severity, where.severity),
-        (alerts.c.category, where.category),
-        (alerts.c.rule_id, where.rule_id),
-        (alerts.c.source, where.source),
-    ):
-        if wanted is not None:
-            conditions.append(column == wanted)
-    if where.areas is not None:
-        codes: Collection[str] = list(where.areas)
-        conditions.append(alerts.c.area_code.in_(codes) | alerts.c.legacy_area_code.in_(codes))
-    return conditions
-
-
 def summarise(conn: Connection, where: AlertFilter, per_rule: int = 3) -> dict[str, Any]:
     """{"total", "rules": [...]} with the rules ordered most severe first, then newest first."""
-    conditions = _conditions(where)
+    conditions = where.conditions()
     rank = case(SEVERITY_RANK, value=alerts.c.severity, else_=-1)
     counts = conn.execute(
         select(

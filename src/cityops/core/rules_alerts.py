@@ -164,27 +164,32 @@ class AlertFilter:
     source: str | None = None
     areas: Collection[str] | None = None  # an area and its sub-areas, already expanded
 
+    def conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE clauses on the `alerts` table."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.state == "open":
+            conditions.append(alerts.c.cleared_ms.is_(None))
+        elif self.state == "cleared":
+            conditions.append(alerts.c.cleared_ms.is_not(None))
+        for column, wanted in (
+            (alerts.c.severity, self.severity),
+            (alerts.c.category, self.category),
+            (alerts.c.rule_id, self.rule_id),
+            (alerts.c.source, self.source),
+        ):
+            if wanted is not None:
+                conditions.append(column == wanted)
+        if self.areas is not None:
+            codes = list(self.areas)
+            conditions.append(alerts.c.area_code.in_(codes) | alerts.c.legacy_area_code.in_(codes))
+        return conditions
+
 
 def list_alerts(
     conn: Connection, where: AlertFilter, limit: int = 100, offset: int = 0
 ) -> tuple[int, list[dict[str, Any]]]:
     """(total matching, one page newest first)."""
-    conditions: list[ColumnElement[bool]] = []
-    if where.state == "open":
-        conditions.append(alerts.c.cleared_ms.is_(None))
-    elif where.state == "cleared":
-        conditions.append(alerts.c.cleared_ms.is_not(None))
-    for column, wanted in (
-        (alerts.c.severity, where.severity),
-        (alerts.c.category, where.category),
-        (alerts.c.rule_id, where.rule_id),
-        (alerts.c.source, where.source),
-    ):
-        if wanted is not None:
-            conditions.append(column == wanted)
-    if where.areas is not None:
-        codes = list(where.areas)
-        conditions.append(alerts.c.area_code.in_(codes) | alerts.c.legacy_area_code.in_(codes))
+    conditions = where.conditions()
     total = conn.execute(select(func.count()).select_from(alerts).where(*conditions)).scalar_one()
     rows = conn.execute(
         select(alerts)
