@@ -125,6 +125,17 @@ def free_port() -> int:
         return port
 
 
+def wait_for(what: str, check: Callable[[], Any], timeout: float, every_s: float = 0.1) -> Any:
+    """Poll `check` until it returns something truthy (returned), or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(every_s)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 @pytest.fixture
 def live_server(app: FastAPI) -> Iterator[str]:
     """The app served by a real uvicorn on a loopback port, in a thread."""

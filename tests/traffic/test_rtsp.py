@@ -27,14 +27,9 @@ from cityops.traffic.sources import (
     VideoSource,
 )
 
+from ..conftest import free_port
+
 SERVER = "import asyncio, sys, aio_rtsp_toolkit.server as s; asyncio.run(s.serve(sys.argv[1], '127.0.0.1', int(sys.argv[2])))"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_for_port(port: int, timeout: float = 10.0) -> None:

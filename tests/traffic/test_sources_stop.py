@@ -13,14 +13,9 @@ import pytest
 from cityops.traffic.pipeline import CameraConfig, start_camera
 from cityops.traffic.sources import SourceConfig, SourceEvent, SourceState, VideoSource
 
+from ..conftest import free_port
+
 STOP_BOUND_S = 2.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

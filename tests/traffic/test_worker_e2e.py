@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import math
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,17 +23,12 @@ from cityops.traffic.runner import run_worker
 from cityops.traffic.synthetic import SyntheticScene, size_bands
 from cityops.traffic.worker import WorkerOptions
 
+from ..conftest import free_port, wait_for
+
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="apt-get install ffmpeg")
 CAMERA = "e2e-01"
 URN = f"urn:ngsi-ld:Camera:{CAMERA}"
 CLASSES = ("motorbike", "car", "bus", "truck", "bicycle", "person", "vehicle")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Pusher:
@@ -66,16 +59,6 @@ class Pusher:
         if self.process is not None:
             self.process.kill()
             self.process.wait(timeout=10)
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import math
 import re
-import socket
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,22 +22,7 @@ from cityops.traffic.runner import run_processes, run_worker
 from cityops.traffic.synthetic import SyntheticScene, size_bands
 from cityops.traffic.worker import WorkerOptions, shard_of
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
+from ..conftest import free_port, wait_for
 
 
 def camera_body(url: str, scene: SyntheticScene, interval_s: float = 5) -> dict[str, Any]:
