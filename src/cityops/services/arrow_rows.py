@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
 
 from cityops.services.fast_rows import (
+    _BAD,
     _BOOL,
     _LEVEL,
     _ORIGIN,
@@ -34,6 +35,7 @@ from cityops.services.fast_rows import (
     KNOWN_COLUMNS,
     _fee,
     _short_ok,
+    epoch_seconds,
     inconsistent,
 )
 from cityops.services.readers import Chunk, FileFormatError, check_header
@@ -42,7 +44,6 @@ from cityops.services.records import FLAG_BITS, SUPPLEMENT_PARTS, TIME_COLUMNS, 
 Int64s = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 NONE = -1
-_BAD = -(1 << 60)
 BLOCK_BYTES = 8 << 20  # ~35,000 rows of a typical file
 _CODE = r"^[!-~]+-[0-9]{6}-[0-9]{4}$"  # `fast_rows._code_ok`: printable ASCII, no space
 _CHANNEL = {"1": 1, "2": 2, "3": 3}
@@ -294,26 +295,7 @@ def moments(column: pa.StringArray) -> Int64s:
     ok &= ((offset_digits >= 0) & (offset_digits <= 9)).all(axis=1)
     digits = np.where(ok[:, None], digits, 0)
     offset_digits = np.where(ok[:, None], offset_digits, 0)
-
-    def number(values: Int64s, first: int, width: int) -> Int64s:
-        value = np.zeros(len(values), dtype=np.int64)
-        for k in range(first, first + width):
-            value = value * 10 + values[:, k]
-        return value
-
-    year, month, day = number(digits, 0, 4), number(digits, 4, 2), number(digits, 6, 2)
-    hour, minute, second = number(digits, 8, 2), number(digits, 10, 2), number(digits, 12, 2)
-    offset_minutes = number(offset_digits, 2, 2)
-    offset = number(offset_digits, 0, 2) * 3600 + offset_minutes * 60
-    ok &= (year >= 1971) & (year <= 2100) & (month >= 1) & (month <= 12) & (day >= 1)
-    ok &= (hour < 24) & (minute < 60) & (second < 60) & (offset_minutes < 60) & (offset <= 14 * 3600)
-    ok &= ~((sign == ord("-")) & (offset == 0))
-    months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
-    days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
-    ok &= days.astype("datetime64[M]") == months  # 30 February and the like
-    seconds = days.astype(np.int64) * 86_400 + hour * 3600 + minute * 60 + second
-    seconds -= np.where(sign == ord("-"), -offset, offset)
-    result[rows] = np.where(ok, seconds, _BAD)
+    result[rows] = epoch_seconds(digits, offset_digits, sign, ok)
     return result
 
 

@@ -263,27 +263,36 @@ def _offset_moments(values: Sequence[str]) -> list[int | None]:
     digits = chars[:, _DIGITS] - ord("0")
     ok &= ((digits >= 0) & (digits <= 9)).all(axis=1)
     digits = np.where(ok[:, None], digits, 0)
+    found = iter(epoch_seconds(digits[:, :14], digits[:, 14:], sign, ok).tolist())
+    return [next(found) if p else None for p in present.tolist()]
 
-    def number(first: int, width: int) -> Int64s:
-        value = np.zeros(len(chars), dtype=np.int64)
+
+def epoch_seconds(digits: Int64s, offset_digits: Int64s, sign: Int64s, ok: npt.NDArray[np.bool_]) -> Int64s:
+    """Epoch seconds (or _BAD) of `YYYY-MM-DDTHH:MM:SS±HH:MM` moments taken apart into arrays: `digits` the
+    14 of the date and time, `offset_digits` the 4 of the offset (zeros for `Z`), `sign` the offset's
+    character, `ok` the rows whose characters passed (their digits are zeros elsewhere). Checks the
+    ranges (1971–2100, real calendar days, offsets up to ±14:00, no "-00:00") by the rules of
+    `_learn_day` and `_learn_clock`."""
+
+    def number(values: Int64s, first: int, width: int) -> Int64s:
+        value = np.zeros(len(values), dtype=np.int64)
         for k in range(first, first + width):
-            value = value * 10 + digits[:, k]
+            value = value * 10 + values[:, k]
         return value
 
-    year, month, day = number(0, 4), number(4, 2), number(6, 2)
-    hour, minute, second = number(8, 2), number(10, 2), number(12, 2)
-    offset_hours, offset_minutes = number(14, 2), number(16, 2)
-    offset = offset_hours * 3600 + offset_minutes * 60
-    ok &= (year >= 1971) & (year <= 2100) & (month >= 1) & (month <= 12) & (day >= 1)
+    year, month, day = number(digits, 0, 4), number(digits, 4, 2), number(digits, 6, 2)
+    hour, minute, second = number(digits, 8, 2), number(digits, 10, 2), number(digits, 12, 2)
+    offset_minutes = number(offset_digits, 2, 2)
+    offset = number(offset_digits, 0, 2) * 3600 + offset_minutes * 60
+    ok = ok & (year >= 1971) & (year <= 2100) & (month >= 1) & (month <= 12) & (day >= 1)
     ok &= (hour < 24) & (minute < 60) & (second < 60) & (offset_minutes < 60) & (offset <= 14 * 3600)
     ok &= ~((sign == ord("-")) & (offset == 0))
     months = np.where(ok, (year - 1970) * 12 + month - 1, 0).astype("datetime64[M]")
     days = months.astype("datetime64[D]") + np.where(ok, day - 1, 0)
     ok &= days.astype("datetime64[M]") == months  # 30 February and the like
     seconds = days.astype(np.int64) * 86_400 + hour * 3600 + minute * 60 + second
-    seconds -= np.where(sign == ord("+"), offset, -offset)
-    found = iter(np.where(ok, seconds, _BAD).tolist())
-    return [next(found) if p else None for p in present.tolist()]
+    seconds -= np.where(sign == ord("-"), -offset, offset)
+    return np.where(ok, seconds, _BAD)
 
 
 def _moment(value: Any) -> int | None:
