@@ -67,11 +67,6 @@ class ReportDesk:
         self.kernel = kernel
         self.table = table
         self._tree: AreaTree | None = None
-        # One moderation at a time in this process. The compare-and-set on the status keeps two processes
-        # from both moderating a report; inside one process the lock also keeps a losing approval's
-        # transaction from holding SQLite's write lock while the winner moves its incident on (SQLite
-        # answers a read-then-write transaction "database is locked" at once, without waiting).
-        self._moderating = anyio.Lock()
 
     @property
     def files(self) -> AttachmentFolder:
@@ -259,8 +254,7 @@ class ReportDesk:
                 )
             return values
 
-        async with self._moderating:
-            return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.edit", change)
+        return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.edit", change)
 
     async def refuse(self, report_id: int, principal: Principal, reason: str) -> dict[str, Any]:
         reason = reason.strip()
@@ -277,16 +271,9 @@ class ReportDesk:
                 "moderated_by": principal.actor,
             }
 
-        async with self._moderating:
-            return await anyio.to_thread.run_sync(
-                self._moderate, report_id, principal, "report.refuse", change
-            )
+        return await anyio.to_thread.run_sync(self._moderate, report_id, principal, "report.refuse", change)
 
     async def approve(self, report_id: int, principal: Principal) -> dict[str, Any]:
-        async with self._moderating:
-            return await self._approve(report_id, principal)
-
-    async def _approve(self, report_id: int, principal: Principal) -> dict[str, Any]:
         def read() -> Row[Any]:
             with self.kernel.engine.connect() as conn:
                 return self._scoped_row(conn, report_id, principal)
