@@ -52,7 +52,6 @@ from cityops.services.store import (
     replace_overrides,
     save_agencies,
     save_procedures,
-    take_write_lock,
 )
 
 if TYPE_CHECKING:
@@ -187,7 +186,6 @@ class ServicesRuntime:
         """Apply status events and ratings, all or nothing (`EventsRefused` when refused)."""
         with self.write_lock:
             with write_transaction(self.engine) as conn:
-                take_write_lock(conn)
                 report, updates = apply_events(conn, self.context(), events, source)
                 mark = self._next_mark(conn, 0)
             with self.lock:
@@ -205,7 +203,6 @@ class ServicesRuntime:
         stored (a duplicate or overlapping version refuses the change)."""
         with self.write_lock:
             with write_transaction(self.engine) as conn:
-                take_write_lock(conn)
                 save_procedures(conn, procedures)
                 save_agencies(conn, agencies)
                 catalogue = load_catalogue(conn)
@@ -218,7 +215,6 @@ class ServicesRuntime:
         calendar = WorkingCalendar(overrides)
         with self.write_lock:
             with write_transaction(self.engine) as conn:
-                take_write_lock(conn)
                 replace_overrides(conn, overrides)
             self.calendar = calendar
             year = from_timestamp(self.now_s()).year

@@ -18,15 +18,6 @@ _PROCEDURE_FIELDS = [c.name for c in procedures.columns]
 _SQLITE_PARAMETERS = 30_000  # below SQLite's 32,766 host parameters
 
 
-def take_write_lock(conn: Connection) -> None:
-    """Make the transaction a writer from its start. SQLite's `BEGIN` is deferred: a transaction that reads
-    and then writes fails at once ("database is locked", whatever the busy timeout) when another
-    connection wrote in between. A write statement that changes nothing takes the lock up front, waiting
-    for it as long as the busy timeout allows."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("UPDATE services_calendar_overrides SET day = day WHERE 0")
-
-
 def load_catalogue(conn: Connection) -> Catalogue:
     procedure_list = [
         Procedure.model_validate(dict(row._mapping)) for row in conn.execute(select(procedures))
