@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 import orjson
 
-from cityops.core.access import NewUser, Role, create_user
-from cityops.core.access_tokens import issue_token
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
 from cityops.core.entities import make_urn
 from cityops.core.ingest import validate_points
 from cityops.core.kernel import Kernel

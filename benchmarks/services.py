@@ -4,7 +4,7 @@ full recomputation from the stored dossiers (embedded default, SQLite).
     .venv/bin/python benchmarks/services.py [--dossiers 5000000] [--year 2025] [--reads 300]
         [--serial-files 1] [--data DIR]
 
-The year is SIMULATED (`cityops.services.generator`, calibrated on Bình Dương; 5 M dossiers is ten times
+The year is SIMULATED (`cityops.services.demo.generator`, calibrated on Bình Dương; 5 M dossiers is ten times
 its volume, a merged megacity's) and written once as twelve monthly CSV files under --data. Measures,
 in one run:
   (a) import: the twelve files one after the other, each all or nothing, through `import_path` (worker
@@ -39,15 +39,15 @@ from typing import Any
 
 from cityops.core.kernel import Kernel
 from cityops.core.store import open_engine
-from cityops.services.calendar import VN_TZ
-from cityops.services.fast_rows import parse_table
-from cityops.services.generator import HEADER, DemoProvince
-from cityops.services.import_workers import worker_count
+from cityops.services.demo.generator import HEADER, DemoProvince
+from cityops.services.importing.fast_rows import parse_table
+from cityops.services.importing.workers import worker_count
+from cityops.services.index.scoring import Reader, Scope
 from cityops.services.localities import AreaBook
-from cityops.services.periods import Period
 from cityops.services.runtime import ServicesRuntime
-from cityops.services.scoring import Reader, Scope
 from cityops.services.store import INSERT_SQL
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/traffic.py [--runs 3] [--cameras 9] [--model ../shared/models/nanodet.onnx]
 
-Measures, in one run, on synthetic 640x360 25 fps H.264 videos made by `cityops.traffic.synthetic`:
+Measures, in one run, on synthetic 640x360 25 fps H.264 videos made by `cityops.traffic.demo.synthetic`:
   (a) motion pipeline frames/s (decode -> MOG2 gate -> blobs -> ByteTrack -> lines -> flow), every frame,
       one camera in one thread, and two cameras in two processes (the 2-core aggregate); target >= 400;
   (b) cameras sustained at 5 detections/s: N cameras in threads of one process share one NanoDet
@@ -36,12 +36,12 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from cityops.traffic.counting import CountLine
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.pipeline import CameraConfig, process_camera, start_camera
-from cityops.traffic.quantization import calibration_frames, quantize_detector, well_known_files
-from cityops.traffic.sources import SourceConfig
-from cityops.traffic.synthetic import SyntheticScene, random_scene, size_bands, write_video
+from cityops.traffic.analytics.counting import CountLine
+from cityops.traffic.analytics.pipeline import CameraConfig, process_camera, start_camera
+from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, size_bands, write_video
+from cityops.traffic.models.quantization import calibration_frames, quantize_detector, well_known_files
+from cityops.traffic.video.detector import NanoDetDetector
+from cityops.traffic.video.sources import SourceConfig
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"

@@ -22,12 +22,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from cityops.traffic.counting import CountLine
-from cityops.traffic.detections import CLASSES, TrafficClass
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.flow import TrafficFlowObserved
-from cityops.traffic.pipeline import CameraConfig, process_camera
-from cityops.traffic.sources import SourceConfig
+from cityops.traffic.analytics.counting import CountLine
+from cityops.traffic.analytics.flow import TrafficFlowObserved
+from cityops.traffic.analytics.pipeline import CameraConfig, process_camera
+from cityops.traffic.video.detections import CLASSES, TrafficClass
+from cityops.traffic.video.detector import NanoDetDetector
+from cityops.traffic.video.sources import SourceConfig
 
 REPO = Path(__file__).resolve().parent.parent
 HANDCOUNT = REPO / "tests" / "traffic" / "footage" / "vtest_handcount.toml"

@@ -30,8 +30,8 @@ from playwright.sync_api import Browser, Playwright, sync_playwright
 
 from cityops.api.app import create_app
 from cityops.config import Settings
-from cityops.core.access import NewUser, Role, create_user
-from cityops.core.access_tokens import issue_token
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
 from cityops.web import vendor
 

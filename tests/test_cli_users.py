@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from cityops.cli import app
 from cityops.cli_users import DEMO_USERNAME, ensure_demo_operator
-from cityops.core.access import NewUser, Role, create_user, verify_password
-from cityops.core.access_tokens import resolve_token
-from cityops.core.schema_access import users
+from cityops.core.access.accounts import NewUser, Role, create_user, verify_password
+from cityops.core.access.schema import users
+from cityops.core.access.tokens import resolve_token
 from cityops.core.store import open_engine
 
 PASSWORD = "quản trị viên đầu tiên"

@@ -8,8 +8,8 @@ from pathlib import Path
 from cityops.cli import DEMO_RULES
 from cityops.core.domain import discover_domains
 from cityops.core.entities import make_urn
-from cityops.core.rules import AbsenceRule, DurationRule, load_rules_file
-from cityops.traffic import simulator as traffic
+from cityops.core.rules.definitions import AbsenceRule, DurationRule, load_rules_file
+from cityops.traffic.demo import simulator as traffic
 from cityops.wifi import simulator as wifi
 
 

@@ -14,7 +14,7 @@ import typer
 from sqlalchemy import Connection
 
 from cityops.config import Settings
-from cityops.core.access import (
+from cityops.core.access.accounts import (
     AccessConflict,
     AccessError,
     AccessNotFound,
@@ -25,7 +25,7 @@ from cityops.core.access import (
     list_users,
     set_password,
 )
-from cityops.core.access_tokens import issue_token, list_tokens
+from cityops.core.access.tokens import issue_token, list_tokens
 from cityops.core.store import write_transaction
 
 users_app = typer.Typer(help="Tài khoản và mã truy cập / accounts and API tokens.")

@@ -12,9 +12,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from cityops.core.access import AccessSettings
-from cityops.core.incidents import IncidentSettings
-from cityops.core.rules import RuleSettings
+from cityops.core.access.accounts import AccessSettings
+from cityops.core.incidents.desk import IncidentSettings
+from cityops.core.rules.definitions import RuleSettings
 
 DEFAULT_CONFIG_FILE = Path("cityops.toml")
 

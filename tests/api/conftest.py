@@ -8,8 +8,8 @@ from itertools import count
 
 import pytest
 
-from cityops.core.access import NewUser, Role, create_user
-from cityops.core.access_tokens import issue_token
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
 
 HeadersFor = Callable[..., dict[str, str]]

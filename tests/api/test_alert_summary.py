@@ -11,11 +11,11 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
 from cityops.core.kernel import Kernel
-from cityops.core.rules import Rule, parse_rule
-from cityops.core.rules_alerts import AlertClosing, AlertOpening, write_changes
-from cityops.core.rules_scope import EntityInfo
+from cityops.core.rules.alerts import AlertClosing, AlertOpening, write_changes
+from cityops.core.rules.definitions import Rule, parse_rule
+from cityops.core.rules.scope import EntityInfo
 from cityops.core.schema import areas
 from cityops.core.schema_operations import alerts
 

@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cityops.api.auth import CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
+from cityops.core.access.schema import audit_log
 from cityops.core.kernel import Kernel
-from cityops.core.schema_access import audit_log
 
 PASSWORD = "mật khẩu đủ dài 2026"
 ENTITY = {"id": "urn:ngsi-ld:Camera:csrf-1", "name": "Camera CSRF", "location": None}

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from cityops.api.app import create_app
 from cityops.config import Settings
-from cityops.core.access import AccessSettings
+from cityops.core.access.accounts import AccessSettings
 from cityops.core.kernel import Kernel
 
 PASSWORD = "mật khẩu đủ dài 2026"

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from cityops.api.app import create_app
 from cityops.config import Settings
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
 from cityops.core.kernel import Kernel
 
 HeadersFor = Callable[..., dict[str, str]]

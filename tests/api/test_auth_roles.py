@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from cityops.core.access import HUMAN_ROLES, Role
+from cityops.core.access.accounts import HUMAN_ROLES, Role
 
 HeadersFor = Callable[..., dict[str, str]]
 

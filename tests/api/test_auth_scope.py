@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from cityops.api.scoping import ensure_in_scope, event_visible, restrict
 from cityops.core import audit
-from cityops.core.access import Principal, Role
-from cityops.core.access_tokens import resolve_token
+from cityops.core.access.accounts import Principal, Role
+from cityops.core.access.tokens import resolve_token
 from cityops.core.events import IncidentChanged
 from cityops.core.kernel import Kernel
 from cityops.core.schema_operations import incidents

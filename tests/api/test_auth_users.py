@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
 
 HeadersFor = Callable[..., dict[str, str]]
 PASSWORD = "mật khẩu đủ dài 2026"

@@ -20,14 +20,14 @@ from sqlalchemy import insert
 from cityops.api import operations
 from cityops.api.auth import authenticate
 from cityops.core import audit
-from cityops.core.access import Principal, Role
+from cityops.core.access.accounts import Principal, Role
 from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
 from cityops.core.events import ObservationsRecorded
-from cityops.core.incidents import IncidentDesk, IncidentSettings
-from cityops.core.rules import RuleTemplate
-from cityops.core.rules_engine import RuleCatalogue, RuleEngine
+from cityops.core.incidents.desk import IncidentDesk, IncidentSettings
+from cityops.core.rules.definitions import RuleTemplate
+from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.schema import areas, metadata
 from cityops.core.store import open_engine
 

@@ -10,8 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from cityops.core.kernel import Kernel
-from cityops.core.rules import Rule, parse_rule
-from cityops.core.rules_alerts import AlertOpening, write_changes
+from cityops.core.rules.alerts import AlertOpening, write_changes
+from cityops.core.rules.definitions import Rule, parse_rule
 from cityops.web import pages
 
 pytestmark = pytest.mark.browser

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from cityops.core.access import NewUser, Role, create_user
+from cityops.core.access.accounts import NewUser, Role, create_user
 from cityops.core.kernel import Kernel
 
 pytestmark = pytest.mark.browser

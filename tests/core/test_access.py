@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select, update
 
-from cityops.core.access import (
+from cityops.core.access.accounts import (
     USERNAME_PATTERN,
     AccessConflict,
     AccessError,
@@ -24,9 +24,9 @@ from cityops.core.access import (
     update_user,
     verify_password,
 )
-from cityops.core.access_sessions import create_session, resolve_session
-from cityops.core.access_tokens import digest, issue_token, resolve_token, revoke_token
-from cityops.core.schema_access import api_tokens, sessions, users
+from cityops.core.access.schema import api_tokens, sessions, users
+from cityops.core.access.sessions import create_session, resolve_session
+from cityops.core.access.tokens import digest, issue_token, resolve_token, revoke_token
 from cityops.core.store import open_engine
 
 PASSWORD = "Bình Dương 2026 — mật khẩu"

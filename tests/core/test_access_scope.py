@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, delete, insert, select
 
-from cityops.core.access_scope import Scope
-from cityops.core.rules_scope import AreaTree
+from cityops.core.access.scope import Scope
+from cityops.core.rules.scope import AreaTree
 
 TREE = AreaTree({"P": None, "D1": "P", "D2": "P", "W1": "D1", "W2": "D1", "W3": "D2", "L": None, "LW": "L"})
 CODES = [*TREE.parents, "elsewhere"]

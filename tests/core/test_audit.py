@@ -18,8 +18,8 @@ from sqlalchemy import Engine, delete, func, inspect, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from cityops.core import audit
+from cityops.core.access.schema import audit_log, users
 from cityops.core.schema import metadata
-from cityops.core.schema_access import audit_log, users
 from cityops.core.store import MIGRATIONS, open_engine, upgrade
 
 ACCESS_TABLES = {"users", "api_tokens", "sessions", "audit_log"}

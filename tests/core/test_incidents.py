@@ -15,7 +15,7 @@ from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
 from cityops.core.events import Event, IncidentChanged, ObservationsRecorded
-from cityops.core.incidents import (
+from cityops.core.incidents.desk import (
     IllegalTransition,
     IncidentConflict,
     IncidentDesk,
@@ -25,7 +25,7 @@ from cityops.core.incidents import (
     NewIncident,
     SlaTarget,
 )
-from cityops.core.rules_engine import RuleCatalogue, RuleEngine
+from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.schema import metadata
 from cityops.core.schema_operations import alerts
 from cityops.core.store import open_engine

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.core.incidents_attachments import (
+from cityops.core.incidents.attachments import (
     NAME_LIMIT,
     AttachmentError,
     AttachmentFolder,

@@ -17,7 +17,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from sqlalchemy import select
 
 from cityops.core.bus import InProcessBus
-from cityops.core.incidents import (
+from cityops.core.incidents.desk import (
     STATES,
     IllegalTransition,
     IncidentDesk,

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import insert, select
 
 from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
 from cityops.core.events import AlertCleared, AlertRaised, Event, ObservationsRecorded
-from cityops.core.indicators import Indicator
-from cityops.core.rules_engine import RuleCatalogue, RuleEngine
+from cityops.core.indicators import Indicator, Inputs
+from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.schema import areas, metadata
 from cityops.core.schema_operations import alerts
 from cityops.core.store import open_engine
@@ -284,7 +284,7 @@ def test_old_or_repeated_data_changes_nothing(world: World) -> None:
 def test_indicator_off_target(tmp_path: Path) -> None:
     current: list[float | None] = [40.0]
 
-    def formula(conn: Connection, now_ms: int) -> float | None:
+    def formula(_inputs: Inputs) -> float | None:
         return current[0]
 
     online = Indicator(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
-from cityops.core.rules import (
+from cityops.core.rules.definitions import (
     DurationRule,
     RuleError,
     RuleSettings,
@@ -25,7 +25,7 @@ from cityops.core.rules import (
     load_rules_file,
     parse_rule,
 )
-from cityops.core.rules_engine import RuleCatalogue, RuleConflict, RuleEngine
+from cityops.core.rules.engine import RuleCatalogue, RuleConflict, RuleEngine
 from cityops.core.schema import metadata
 from cityops.core.schema_operations import alert_rules
 from cityops.core.store import open_engine

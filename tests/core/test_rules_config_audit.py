@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.kernel import Kernel
-from cityops.core.rules import RuleSettings
+from cityops.core.rules.definitions import RuleSettings
 
 RULE = """
 [[rules]]

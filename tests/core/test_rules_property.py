@@ -15,7 +15,7 @@ from cityops.core.bus import InProcessBus
 from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
 from cityops.core.events import AlertRaised, Event, ObservationsRecorded
-from cityops.core.rules_engine import RuleCatalogue, RuleEngine
+from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.schema import metadata
 from cityops.core.store import open_engine
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cityops.config import Settings
-from cityops.core.access import NewUser, Role, create_user
-from cityops.core.access_tokens import issue_token
-from cityops.core.incidents import IncidentSettings
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
+from cityops.core.incidents.desk import IncidentSettings
 from cityops.core.kernel import Kernel
 
 HeadersFor = Callable[..., dict[str, str]]

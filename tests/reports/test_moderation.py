@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
+from cityops.core.access.schema import audit_log
 from cityops.core.kernel import Kernel
-from cityops.core.schema_access import audit_log
 
 from .conftest import DI_AN, PNG, THU_DAU_MOT, HeadersFor
 

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
+from cityops.core.access.schema import audit_log
 from cityops.core.kernel import Kernel
-from cityops.core.schema_access import audit_log
 from cityops.core.schema_operations import incidents
 from cityops.reports.schema import reports
 

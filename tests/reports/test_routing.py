@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from cityops.core.rules_scope import AreaTree
+from cityops.core.rules.scope import AreaTree
 from cityops.reports.routing import RoutingTable
 
 TREE = AreaTree(

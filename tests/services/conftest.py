@@ -13,12 +13,12 @@ import pytest
 from openpyxl import Workbook
 
 from cityops.core.kernel import Kernel
-from cityops.services.calendar import VN_TZ
 from cityops.services.catalogue import REFORM_DATE, Agency, Procedure
-from cityops.services.generator import DemoProvince
+from cityops.services.demo.generator import DemoProvince
+from cityops.services.importing.readers import Chunk
 from cityops.services.localities import AreaBook
-from cityops.services.readers import Chunk
-from cityops.services.runtime import ServicesRuntime, install
+from cityops.services.runtime import ServicesRuntime
+from cityops.services.timing.calendar import VN_TZ
 
 NOW = datetime(2025, 9, 15, 10, 0, tzinfo=VN_TZ)
 PROCEDURES = [
@@ -181,7 +181,7 @@ def services_kernel(kernel: Kernel, clock: Clock) -> Kernel:
 def runtime(services_kernel: Kernel, clock: Clock) -> Iterator[ServicesRuntime]:
     runtime = ServicesRuntime(services_kernel.engine, clock.seconds)
     runtime.save_catalogue(PROCEDURES, AGENCIES)
-    install(services_kernel.engine, runtime)
+    services_kernel.states["services"] = runtime
     yield runtime
 
 

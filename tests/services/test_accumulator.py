@@ -12,9 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cityops.services.accumulator import PROVINCE, IndexAccumulator, agency_scope, area_scope, recompute
-from cityops.services.calendar import VN_TZ
-from cityops.services.classification import (
+from cityops.services.dossiers.classification import (
     ELECTRONIC_RESULT,
     ONLINE,
     Bucket,
@@ -22,7 +20,9 @@ from cityops.services.classification import (
     EndKind,
     classify_facts,
 )
-from cityops.services.periods import HOUR_S, Period, from_timestamp, timestamp
+from cityops.services.index.accumulator import PROVINCE, IndexAccumulator, agency_scope, area_scope, recompute
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import HOUR_S, Period, from_timestamp, timestamp
 
 BASE = timestamp("base", datetime(2024, 11, 1, tzinfo=VN_TZ))
 

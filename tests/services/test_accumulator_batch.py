@@ -7,11 +7,11 @@ from datetime import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cityops.services.accumulator import IndexAccumulator, recompute
-from cityops.services.accumulator_batch import FactsColumns, add_columns
-from cityops.services.calendar import VN_TZ
-from cityops.services.classification import ELECTRONIC_RESULT, DossierFacts, EndKind
-from cityops.services.periods import HOUR_S, from_timestamp, timestamp
+from cityops.services.dossiers.classification import ELECTRONIC_RESULT, DossierFacts, EndKind
+from cityops.services.index.accumulator import IndexAccumulator, recompute
+from cityops.services.index.accumulator_batch import FactsColumns, add_columns
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import HOUR_S, from_timestamp, timestamp
 
 BASE = timestamp("base", datetime(2024, 11, 1, tzinfo=VN_TZ))
 

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cityops.services import routes_data
-from cityops.services.calendar import VN_TZ
 from cityops.services.runtime import ServicesRuntime
+from cityops.services.timing.calendar import VN_TZ
 
 from .conftest import Clock, csv_bytes, dossier_row, numbered, xlsx_bytes
 

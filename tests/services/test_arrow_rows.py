@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import assume, given, settings
 
-from cityops.services.arrow_rows import NotColumnar, parse_block, read_blocks
-from cityops.services.fast_rows import parse_table
-from cityops.services.importing import DossierImportError
+from cityops.services.importing.arrow_rows import NotColumnar, parse_block, read_blocks
+from cityops.services.importing.bulk import DossierImportError
+from cityops.services.importing.fast_rows import parse_table
 from cityops.services.runtime import ServicesRuntime
 
 from .conftest import csv_bytes, dossier_row, numbered

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.services.calendar import (
+from cityops.services.timing.calendar import (
     VN_TZ,
     DayOverride,
     NaiveDatetimeError,

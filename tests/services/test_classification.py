@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from cityops.services.calendar import VN_TZ
-from cityops.services.classification import Bucket, EndKind, classify, facts_of
-from cityops.services.dossiers import Dossier
-from cityops.services.periods import Period
+from cityops.services.dossiers.classification import Bucket, EndKind, classify, facts_of
+from cityops.services.dossiers.model import Dossier
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import Period
 
 MARCH = Period.parse("2025-03")
 AFTER_MARCH = datetime(2025, 4, 15, 10, tzinfo=VN_TZ)

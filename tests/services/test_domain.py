@@ -52,7 +52,8 @@ def test_every_text_is_translated_in_every_language() -> None:
 
 
 def test_a_demo_kernels_runtime_says_its_data_are_simulated(kernel: Kernel) -> None:
-    from cityops.services.runtime import runtime_for
+    from cityops.services.runtime import runtime_of
 
     kernel.simulated = True
-    assert runtime_for(kernel).simulated is True
+    kernel.setup_domains()
+    assert runtime_of(kernel).simulated is True

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from cityops.services.calendar import VN_TZ
 from cityops.services.catalogue import OnlineLevel
-from cityops.services.dossiers import Dossier, DossierStatus, dossier_code, parse_dossier_code
+from cityops.services.dossiers.model import Dossier, DossierStatus, dossier_code, parse_dossier_code
+from cityops.services.timing.calendar import VN_TZ
 
 PORTAL = [
     "receiving",

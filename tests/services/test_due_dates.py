@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cityops.services.calendar import VN_TZ, DayOverride, WorkingCalendar
-from cityops.services.due_dates import UNIT_CODES, DueDateArrays, duration_seconds
+from cityops.services.timing.calendar import VN_TZ, DayOverride, WorkingCalendar
+from cityops.services.timing.due_dates import UNIT_CODES, DueDateArrays, duration_seconds
 
 # A swapped Saturday and an extra day off, so the arrays must follow the overrides too.
 CALENDAR = WorkingCalendar(

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from cityops.services.accumulator import PROVINCE
-from cityops.services.calendar import VN_TZ
-from cityops.services.events import EventsRefused, RatingEvent, parse_ratings, parse_status_events
-from cityops.services.lifecycle import StatusEvent
-from cityops.services.periods import Period
-from cityops.services.records import C
+from cityops.services.dossiers.events import EventsRefused, RatingEvent, parse_ratings, parse_status_events
+from cityops.services.dossiers.lifecycle import StatusEvent
+from cityops.services.dossiers.records import C
+from cityops.services.index.accumulator import PROVINCE
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.store import fetch_records
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import Period
 
 from .conftest import csv_bytes, dossier_row
 

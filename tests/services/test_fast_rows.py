@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cityops.services.fast_rows import parse_table
-from cityops.services.readers import Chunk
-from cityops.services.records import RowError, parse_with_model
+from cityops.services.dossiers.records import RowError, parse_with_model
+from cityops.services.importing.fast_rows import parse_table
+from cityops.services.importing.readers import Chunk
 
 GOOD_TIMES = [
     "2025-03-03T08:00:00+07:00",

@@ -7,15 +7,15 @@ from datetime import date, datetime
 
 import pytest
 
-from cityops.services import calibration as cal
-from cityops.services.calendar import VN_TZ
 from cityops.services.catalogue import Catalogue
-from cityops.services.generator import HEADER, DemoProvince
-from cityops.services.index766 import IndexConfig, score
-from cityops.services.periods import Period
-from cityops.services.readers import Chunk
+from cityops.services.demo import calibration as cal
+from cityops.services.demo.generator import HEADER, DemoProvince
+from cityops.services.importing.readers import Chunk
+from cityops.services.index.decision766 import IndexConfig, score
+from cityops.services.index.scoring import Reader, Scope
 from cityops.services.runtime import ServicesRuntime
-from cityops.services.scoring import Reader, Scope
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import Period
 
 from .conftest import NOW
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from cityops.services.importing import DossierImportError
-from cityops.services.readers import Format
+from cityops.services.importing.bulk import DossierImportError
+from cityops.services.importing.readers import Format
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.schema import dossiers
 

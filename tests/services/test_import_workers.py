@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cityops.services import import_workers
-from cityops.services.importing import DossierImportError
+from cityops.services.importing import workers as import_workers
+from cityops.services.importing.bulk import DossierImportError
 from cityops.services.runtime import ServicesRuntime
 
 from .conftest import csv_bytes, dossier_row

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from cityops.services.accumulator import PROVINCE
-from cityops.services.calendar import VN_TZ
-from cityops.services.importing import DossierImportError
-from cityops.services.periods import Period
-from cityops.services.readers import Chunk, Format
-from cityops.services.records import C
+from cityops.services.dossiers.records import C
+from cityops.services.importing.bulk import DossierImportError
+from cityops.services.importing.readers import Chunk, Format
+from cityops.services.index.accumulator import PROVINCE
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.schema import dossiers, findings
 from cityops.services.store import fetch_records
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import Period
 
 from .conftest import csv_bytes, dossier_row, numbered, xlsx_bytes
 

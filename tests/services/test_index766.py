@@ -13,9 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from cityops.services.accumulator import Aggregates
 from cityops.services.catalogue import CatalogueStats
-from cityops.services.index766 import DEFAULT_CONFIG, FeedbackStats, IndexConfig, indicator_points, score
+from cityops.services.index.accumulator import Aggregates
+from cityops.services.index.decision766 import (
+    DEFAULT_CONFIG,
+    FeedbackStats,
+    IndexConfig,
+    indicator_points,
+    score,
+)
 
 CONFIG = IndexConfig.load()
 ON = date(2025, 6, 30)

@@ -12,9 +12,9 @@ from sqlalchemy import delete, update
 from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.kernel import Kernel
-from cityops.services.index_snapshots import dump, load, restore
-from cityops.services.lifecycle import StatusEvent
-from cityops.services.readers import Chunk
+from cityops.services.dossiers.lifecycle import StatusEvent
+from cityops.services.importing.readers import Chunk
+from cityops.services.index.snapshots import dump, load, restore
 from cityops.services.runtime import KINDS, ServicesRuntime, runtime_of
 from cityops.services.schema import dossiers, generation
 
@@ -112,12 +112,11 @@ def test_the_server_saves_the_index_when_it_stops(
             dossiers.select().with_only_columns(dossiers.c.code).where(dossiers.c.status == 4).limit(1)
         ).scalar_one()
     with TestClient(create_app(services_kernel, settings)):
-        serving = runtime_of(services_kernel.engine)
-        assert serving is not None
+        serving = runtime_of(services_kernel)
         serving.apply_events([StatusEvent(code=code, status="releasing", at=clock.now)])  # type: ignore[arg-type]
         with serving.engine.connect() as conn:
             assert restore(conn, KINDS)[0] is None  # the stored snapshot misses the event (30 s rule)
-    # The server stopped: the services domain's on_stop saved the index with the event in it.
+    # The server stopped: the services domain's `stop` saved the index with the event in it.
     again = restarted(serving, clock)
     assert again.last_rebuild.source == "snapshot"
     assert again.accumulator.state() == serving.accumulator.state()

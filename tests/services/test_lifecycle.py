@@ -10,10 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.services.calendar import VN_TZ, WorkingCalendar
 from cityops.services.catalogue import Agency, Catalogue, Procedure, UnknownProcedureError
-from cityops.services.dossiers import Dossier, DossierStatus
-from cityops.services.lifecycle import (
+from cityops.services.dossiers.lifecycle import (
     ALLOWED,
     Applied,
     EventOrderError,
@@ -23,6 +21,8 @@ from cityops.services.lifecycle import (
     check_dossier,
     expected_due,
 )
+from cityops.services.dossiers.model import Dossier, DossierStatus
+from cityops.services.timing.calendar import VN_TZ, WorkingCalendar
 
 CALENDAR = WorkingCalendar()
 PROCEDURE = Procedure(

@@ -16,11 +16,11 @@ from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.kernel import Kernel
 from cityops.services.catalogue import Agency
-from cityops.services.generator import DemoProvince
-from cityops.services.periods import Period, from_timestamp
-from cityops.services.readers import Chunk
+from cityops.services.demo.generator import DemoProvince
+from cityops.services.importing.readers import Chunk
+from cityops.services.index.scoring import Reader
 from cityops.services.runtime import ServicesRuntime
-from cityops.services.scoring import Reader
+from cityops.services.timing.periods import Period, from_timestamp
 
 from .conftest import PROCEDURES, chunk_of, dossier_row
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.services.calendar import VN_TZ
-from cityops.services.periods import PERIOD_KINDS, Period, PeriodKind, day_start, local_day, timestamp
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import PERIOD_KINDS, Period, PeriodKind, day_start, local_day, timestamp
 
 days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 

@@ -7,12 +7,12 @@ import dataclasses
 
 import numpy as np
 
-from cityops.services.accumulator_batch import FactsColumns
-from cityops.services.classification import facts_of
-from cityops.services.fast_rows import parse_table
-from cityops.services.importing import facts_for_new
-from cityops.services.readers import Chunk
-from cityops.services.records import dossier_of, facts_of_record, record_of
+from cityops.services.dossiers.classification import facts_of
+from cityops.services.dossiers.records import dossier_of, facts_of_record, record_of
+from cityops.services.importing.bulk import facts_for_new
+from cityops.services.importing.fast_rows import parse_table
+from cityops.services.importing.readers import Chunk
+from cityops.services.index.accumulator_batch import FactsColumns
 
 
 def records_of(chunks: list[Chunk]) -> list[tuple[object, ...]]:

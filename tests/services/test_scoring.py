@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.services.accumulator import Aggregates
-from cityops.services.calendar import VN_TZ
+from cityops.services.index.accumulator import Aggregates
+from cityops.services.index.scoring import Scope, combine, project_aggregates
+from cityops.services.index.targets import project_year_end
 from cityops.services.localities import AreaBook, AreaRuleError
-from cityops.services.scoring import Scope, combine, project_aggregates
-from cityops.services.targets import project_year_end
+from cityops.services.timing.calendar import VN_TZ
 
 counts = st.integers(0, 10_000)
 

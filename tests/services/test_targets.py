@@ -8,12 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.services.accumulator import PROVINCE, Aggregates, IndexAccumulator
-from cityops.services.calendar import VN_TZ
 from cityops.services.catalogue import CatalogueStats
-from cityops.services.classification import ONLINE, DossierFacts, EndKind
-from cityops.services.periods import timestamp
-from cityops.services.targets import (
+from cityops.services.dossiers.classification import ONLINE, DossierFacts, EndKind
+from cityops.services.index.accumulator import PROVINCE, Aggregates, IndexAccumulator
+from cityops.services.index.targets import (
     evaluate_targets,
     load_targets,
     monthly_aggregates,
@@ -21,6 +19,8 @@ from cityops.services.targets import (
     service_trio,
     targets_in_force,
 )
+from cityops.services.timing.calendar import VN_TZ
+from cityops.services.timing.periods import timestamp
 
 TARGETS = load_targets()
 

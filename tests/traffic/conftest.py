@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.synthetic import SyntheticScene, random_scene, write_video
-from cityops.traffic.weights import PackageFiles, install, read_tarball
+from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, write_video
+from cityops.traffic.models.weights import PackageFiles, install, read_tarball
+from cityops.traffic.video.detector import NanoDetDetector
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"

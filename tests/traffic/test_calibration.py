@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.traffic.calibration import Calibration
+from cityops.traffic.analytics.calibration import Calibration
 
 # A 3.5 m wide, 30 m long lane seen in perspective: far end narrow and high in the picture.
 LANE_IMAGE = [(280.0, 120.0), (360.0, 120.0), (560.0, 350.0), (80.0, 350.0)]

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from cityops.core.access import NewUser, Role, create_user
-from cityops.core.access_tokens import issue_token
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
 from cityops.traffic.snapshots import MAX_IMAGE_BYTES
 

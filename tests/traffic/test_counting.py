@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.traffic.calibration import Calibration
-from cityops.traffic.counting import CountLine, Crossing, LineCounter
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.tracking import MotionHistory, TrackedObject
+from cityops.traffic.analytics.calibration import Calibration
+from cityops.traffic.analytics.counting import CountLine, Crossing, LineCounter
+from cityops.traffic.analytics.tracking import MotionHistory, TrackedObject
+from cityops.traffic.video.detections import TrafficClass
 
 # A vertical line at x = 100 from y = 200 (start) up to y = 0 (end): "forward" is left to right.
 LINE = CountLine("gate", (100.0, 200.0), (100.0, 0.0), hysteresis_px=5.0, anchor="centre")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.detector import NanoDetDetector, load_class_map, parse_class_map
+from cityops.traffic.video.detections import TrafficClass
+from cityops.traffic.video.detector import NanoDetDetector, load_class_map, parse_class_map
 
 
 def found(detector: NanoDetDetector, image_path: Path) -> list[tuple[TrafficClass, tuple[float, ...]]]:

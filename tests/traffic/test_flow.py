@@ -8,17 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cityops.traffic.counting import CountLine, Crossing
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.flow import (
+from cityops.traffic.analytics.counting import CountLine, Crossing
+from cityops.traffic.analytics.flow import (
     LEVEL_LABELS,
     CongestionLevel,
     CongestionThresholds,
     FlowAggregator,
     congestion_level,
 )
-from cityops.traffic.tracking import MotionHistory, TrackedObject
-from cityops.traffic.zones import Zone, ZoneMonitor
+from cityops.traffic.analytics.tracking import MotionHistory, TrackedObject
+from cityops.traffic.analytics.zones import Zone, ZoneMonitor
+from cityops.traffic.video.detections import TrafficClass
 
 START = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
 LINE = CountLine("QL13", (0.0, 100.0), (0.0, 0.0), zone="lane")

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.motion import BlobDetector, MotionGate, SizeBand
-from cityops.traffic.sources import SourceConfig, VideoSource
+from cityops.traffic.video.detections import TrafficClass
+from cityops.traffic.video.motion import BlobDetector, MotionGate, SizeBand
+from cityops.traffic.video.sources import SourceConfig, VideoSource
 
 
 def first_frames(path: Path, count: int) -> list[np.ndarray]:

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from cityops.traffic.counting import CountLine
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.flow import TrafficFlowObserved
-from cityops.traffic.pipeline import CameraConfig, process_camera, start_camera
-from cityops.traffic.sources import SourceConfig, TruncatedStreamError
-from cityops.traffic.synthetic import SyntheticScene, random_scene, size_bands, write_video
-from cityops.traffic.zones import Zone
+from cityops.traffic.analytics.counting import CountLine
+from cityops.traffic.analytics.flow import TrafficFlowObserved
+from cityops.traffic.analytics.pipeline import CameraConfig, process_camera, start_camera
+from cityops.traffic.analytics.zones import Zone
+from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, size_bands, write_video
+from cityops.traffic.video.detections import TrafficClass
+from cityops.traffic.video.detector import NanoDetDetector
+from cityops.traffic.video.sources import SourceConfig, TruncatedStreamError
 
 START = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
 

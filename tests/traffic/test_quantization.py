@@ -24,10 +24,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cityops.cli import app
-from cityops.traffic import quantization
-from cityops.traffic.detections import Detections
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.quantization import (
+from cityops.traffic.models import quantization
+from cityops.traffic.models.quantization import (
     MIN_FRAMES,
     CalibrationError,
     calibration_files,
@@ -35,7 +33,14 @@ from cityops.traffic.quantization import (
     provenance_path,
     sha256_of,
 )
-from cityops.traffic.weights import INT8_WEIGHTS_FILE, PRECISION_ENV, WEIGHTS_FILE, default_weights_path
+from cityops.traffic.models.weights import (
+    INT8_WEIGHTS_FILE,
+    PRECISION_ENV,
+    WEIGHTS_FILE,
+    default_weights_path,
+)
+from cityops.traffic.video.detections import Detections
+from cityops.traffic.video.detector import NanoDetDetector
 
 MIN_IOU = 0.8
 MAX_SCORE_GAP = 0.08

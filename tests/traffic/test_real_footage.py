@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from cityops.traffic.detector import NanoDetDetector
+from cityops.traffic.video.detector import NanoDetDetector
 
 REPO = Path(__file__).resolve().parents[2]
 TARGET_ERROR = 0.05

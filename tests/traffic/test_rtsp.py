@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cityops.traffic.sources import (
+from cityops.traffic.video.sources import (
     SourceConfig,
     SourceEvent,
     SourceState,

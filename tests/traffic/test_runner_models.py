@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cityops.traffic.runner import WorkerError, _Detectors
+from cityops.traffic.workers.runner import WorkerError, _Detectors
 
 
 def test_a_bad_precision_setting_is_a_worker_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cityops.core.entities import make_urn
-from cityops.traffic import simulator
-from cityops.traffic.simulated_snapshots import LINE_ID, SyntheticCamera, SyntheticWall
+from cityops.traffic.demo import simulator
+from cityops.traffic.demo.snapshots import LINE_ID, SyntheticCamera, SyntheticWall
 from cityops.traffic.snapshots import SnapshotStore, check_jpeg
 
 START_MS = 1_790_000_000_000

@@ -10,7 +10,8 @@ import av
 import numpy as np
 import pytest
 
-from cityops.traffic.sources import (
+from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, write_video
+from cityops.traffic.video.sources import (
     InvalidStreamError,
     SourceConfig,
     SourceUnreachableError,
@@ -18,7 +19,6 @@ from cityops.traffic.sources import (
     VideoSource,
     redact,
 )
-from cityops.traffic.synthetic import SyntheticScene, random_scene, write_video
 
 
 def read_all(url: str | Path, **options: object) -> tuple[VideoSource, list[tuple[float, tuple[int, ...]]]]:

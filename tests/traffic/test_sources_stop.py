@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from cityops.traffic.pipeline import CameraConfig, start_camera
-from cityops.traffic.sources import SourceConfig, SourceEvent, SourceState, VideoSource
+from cityops.traffic.analytics.pipeline import CameraConfig, start_camera
+from cityops.traffic.video.sources import SourceConfig, SourceEvent, SourceState, VideoSource
 
 from ..conftest import free_port
 

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.tfjs_onnx import UnsupportedGraph, convert
-from cityops.traffic.tfjs_weights import WeightsError, decode_weights
+from cityops.traffic.models.tfjs_onnx import UnsupportedGraph, convert
+from cityops.traffic.models.tfjs_weights import WeightsError, decode_weights
+from cityops.traffic.video.detector import NanoDetDetector
 
 # --- the real model --------------------------------------------------------------------------------
 

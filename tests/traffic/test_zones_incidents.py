@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cityops.traffic.detections import TrafficClass
-from cityops.traffic.incidents import IncidentDetector, IncidentKind, StoppedVehicleRule, WrongWayRule
-from cityops.traffic.tracking import MotionHistory, TrackedObject
-from cityops.traffic.zones import Zone, ZoneMonitor
+from cityops.traffic.analytics.incidents import (
+    IncidentDetector,
+    IncidentKind,
+    StoppedVehicleRule,
+    WrongWayRule,
+)
+from cityops.traffic.analytics.tracking import MotionHistory, TrackedObject
+from cityops.traffic.analytics.zones import Zone, ZoneMonitor
+from cityops.traffic.video.detections import TrafficClass
 
 BOX = ((0.0, 0.0), (200.0, 0.0), (200.0, 100.0), (0.0, 100.0))
 

@@ -11,10 +11,10 @@ from typing import get_args
 
 import pytest
 
-from cityops.core.access import Role
+from cityops.core.access.accounts import Role
 from cityops.core.domain import LANGUAGES
-from cityops.core.incidents import TRANSITIONS, State
-from cityops.core.rules import Severity
+from cityops.core.incidents.desk import TRANSITIONS, State
+from cityops.core.rules.definitions import Severity
 from cityops.web import pages
 
 WEB = Path(pages.__file__).parent

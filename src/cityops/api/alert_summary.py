@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from cityops.core.rules import SEVERITIES
-from cityops.core.rules_alerts import AlertFilter, alert_to_dict
+from cityops.core.rules.alerts import AlertFilter, alert_to_dict
+from cityops.core.rules.definitions import SEVERITIES
 from cityops.core.schema_operations import alerts
 
 MAX_PER_RULE = 50

@@ -14,7 +14,7 @@ from cityops import __version__
 from cityops.api import auth, ingest, live, map, meta, operations, series, users
 from cityops.api.scoping import domain_guard
 from cityops.config import Settings
-from cityops.core.access_throttle import LoginThrottle
+from cityops.core.access.throttle import LoginThrottle
 from cityops.core.kernel import Kernel
 
 log = logging.getLogger(__name__)
@@ -43,12 +43,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for domain in kernel.domains:
-                if domain.on_stop is not None:
-                    try:
-                        await asyncio.to_thread(domain.on_stop, kernel)
-                    except Exception:  # one domain's failure must not keep the others from stopping
-                        log.exception("domain %s failed to stop cleanly", domain.name)
+            await asyncio.to_thread(kernel.stop_domains)
 
     app = FastAPI(
         title="cityops",
@@ -61,6 +56,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     app.state.rules = kernel.rules
     app.state.incidents = kernel.incidents
     app.state.login_throttle = LoginThrottle(settings.access)
+    kernel.setup_domains()
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.
     for router in (ingest, map, series, meta, live, auth, users, operations):

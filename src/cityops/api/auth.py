@@ -30,7 +30,7 @@ from sqlalchemy import select, update
 
 from cityops.api.state import kernel_of, settings_of
 from cityops.core import audit
-from cityops.core.access import (
+from cityops.core.access.accounts import (
     ANONYMOUS_VIEWER,
     HUMAN_ROLES,
     AccessError,
@@ -42,10 +42,10 @@ from cityops.core.access import (
     set_password,
     verify_password,
 )
-from cityops.core.access_sessions import NewSession, Session, create_session, end_session, resolve_session
-from cityops.core.access_throttle import LoginThrottle
-from cityops.core.access_tokens import resolve_token
-from cityops.core.schema_access import users
+from cityops.core.access.schema import users
+from cityops.core.access.sessions import NewSession, Session, create_session, end_session, resolve_session
+from cityops.core.access.throttle import LoginThrottle
+from cityops.core.access.tokens import resolve_token
 from cityops.core.store import write_transaction
 
 log = logging.getLogger(__name__)

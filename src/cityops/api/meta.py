@@ -13,6 +13,7 @@ from cityops import __version__
 from cityops.api.auth import Reader
 from cityops.api.state import kernel_of
 from cityops.core.domain import LANGUAGES, translated
+from cityops.core.indicators import Inputs
 from cityops.core.kernel import Kernel
 
 router = APIRouter(tags=["dashboard"])
@@ -72,7 +73,7 @@ def evaluate_indicators(kernel: Kernel) -> list[dict[str, Any]]:
     result = []
     with kernel.engine.connect() as conn:
         for indicator in kernel.indicators:
-            value = indicator.formula(conn, now)
+            value = indicator.formula(Inputs(conn, now, kernel.states))
             result.append(
                 {
                     "id": indicator.id,

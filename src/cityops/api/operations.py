@@ -25,8 +25,9 @@ from starlette.datastructures import UploadFile
 from cityops.api.alert_summary import MAX_PER_RULE, summarise
 from cityops.api.auth import Reader, Writer, problem, require
 from cityops.api.scoping import ensure_in_scope, incident_place, restrict
-from cityops.core.access import Principal, Role
-from cityops.core.incidents import (
+from cityops.core.access.accounts import Principal, Role
+from cityops.core.incidents.attachments import AttachmentError
+from cityops.core.incidents.desk import (
     ACTIVE,
     Guard,
     IllegalTransition,
@@ -38,10 +39,9 @@ from cityops.core.incidents import (
     NewIncident,
     State,
 )
-from cityops.core.incidents_attachments import AttachmentError
-from cityops.core.rules import SUB_CATEGORIES, Category, RuleError, Severity
-from cityops.core.rules_alerts import AlertFilter, alert_to_dict, get_alert, list_alerts
-from cityops.core.rules_engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
+from cityops.core.rules.alerts import AlertFilter, alert_to_dict, get_alert, list_alerts
+from cityops.core.rules.definitions import SUB_CATEGORIES, Category, RuleError, Severity
+from cityops.core.rules.engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
 from cityops.core.schema_operations import incidents
 
 router = APIRouter(tags=["operations"])

@@ -25,7 +25,7 @@ from cityops.api.auth import (
     problem,
     session_scheme,
 )
-from cityops.core.access import Principal, Role
+from cityops.core.access.accounts import Principal, Role
 from cityops.core.domain import Domain
 from cityops.core.events import AlertCleared, AlertRaised, Event, IncidentChanged
 from cityops.core.schema_operations import alerts, incidents

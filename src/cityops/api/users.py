@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from cityops.api.auth import Admin, Person
 from cityops.api.state import kernel_of, settings_of
 from cityops.core import audit
-from cityops.core.access import (
+from cityops.core.access.accounts import (
     AccessConflict,
     AccessError,
     AccessNotFound,
@@ -28,7 +28,7 @@ from cityops.core.access import (
     update_user,
     user_to_dict,
 )
-from cityops.core.access_tokens import issue_token, list_tokens, revoke_token
+from cityops.core.access.tokens import issue_token, list_tokens, revoke_token
 from cityops.core.store import write_transaction
 
 router = APIRouter(tags=["access"])

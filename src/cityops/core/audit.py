@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, func, insert, select
 
-from cityops.core.schema_access import audit_log
+from cityops.core.access.schema import audit_log
 
 ACTOR_MAX = 100
 OBJECT_MAX = 300

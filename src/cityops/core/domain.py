@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cityops.core.indicators import Indicator
     from cityops.core.kernel import Kernel
-    from cityops.core.rules import RuleTemplate
+    from cityops.core.rules.definitions import RuleTemplate
 
 LANGUAGES = ("vi", "en", "ja")
 Text = dict[str, str]  # language -> text
@@ -87,8 +87,13 @@ class Domain:
     panels: tuple[Panel, ...] = ()
     # Builds the domain's `cityops <name> ...` commands (a Typer app); loosely typed like `router`.
     commands: Callable[[], Any] | None = None
-    # Called (in a worker thread) when the server stops: flush what the domain keeps in memory.
-    on_stop: Callable[[Kernel], None] | None = None
+    # What the domain keeps while it runs (an index in memory, worker pools, connections), as a Home
+    # Assistant integration's setup/unload pair: `setup` is called once when the server starts, before
+    # any router is built, and returns the state; the kernel keeps it in `kernel.states[<name>]` (indicator
+    # formulas read it there) and hands it to `stop` (in a worker thread) when the server stops, to flush
+    # and close it. Domains keep no state in module globals.
+    setup: Callable[[Kernel], Any] | None = None
+    stop: Callable[[Kernel, Any], None] | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Formulas read rollups or `latest`, never raw rows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,7 +17,19 @@ from cityops.core.schema import entities, latest, metrics
 
 Direction = Literal["higher", "lower"]
 Status = Literal["ok", "warn", "bad", "unknown"]
-Formula = Callable[[Connection, int], float | None]  # (connection, now_ms) -> value
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What a formula reads: a store connection, the time, and the running domains' state
+    (`Kernel.states`, by domain name)."""
+
+    conn: Connection
+    now_ms: int
+    states: Mapping[str, object]
+
+
+Formula = Callable[[Inputs], float | None]
 
 
 @dataclass(frozen=True)
@@ -46,7 +58,8 @@ class Indicator:
 def fresh_share(entity_type: str, metric: str, within_ms: int) -> Formula:
     """Percentage of entities of a type whose `metric` reported within the last `within_ms`."""
 
-    def formula(conn: Connection, now_ms: int) -> float | None:
+    def formula(inputs: Inputs) -> float | None:
+        conn, now_ms = inputs.conn, inputs.now_ms
         total = conn.execute(
             select(func.count()).select_from(entities).where(entities.c.type == entity_type)
         ).scalar_one()
@@ -69,7 +82,8 @@ def fresh_share(entity_type: str, metric: str, within_ms: int) -> Formula:
 def latest_total(entity_type: str, metric: str, within_ms: int) -> Formula:
     """Sum over entities of a type of the newest value of `metric`, counting only recent reports."""
 
-    def formula(conn: Connection, now_ms: int) -> float | None:
+    def formula(inputs: Inputs) -> float | None:
+        conn, now_ms = inputs.conn, inputs.now_ms
         value = conn.execute(
             select(func.sum(latest.c.value))
             .select_from(latest.join(metrics, latest.c.metric_id == metrics.c.id))

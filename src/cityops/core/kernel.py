@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +16,14 @@ from cityops.core.bus import Bus, InProcessBus
 from cityops.core.domain import Domain, discover_domains
 from cityops.core.entities import EntityRef, EntityRegistry, make_urn
 from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
-from cityops.core.incidents import IncidentDesk
+from cityops.core.incidents.desk import IncidentDesk
 from cityops.core.indicators import Indicator
 from cityops.core.ingest import PointBatch
 from cityops.core.observations import ObservationStore, StoredBatch
-from cityops.core.rules_engine import RuleCatalogue, RuleEngine
+from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.store import open_engine, upgrade, write_transaction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Kernel:
     incidents: IncidentDesk
     simulated: bool = False
     indicators: list[Indicator] = field(default_factory=list)
+    # Each running domain's state, from its `setup` (see `Domain.setup`), by domain name.
+    states: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def open(
@@ -61,7 +66,8 @@ class Kernel:
             indicators={i.id: i for i in indicators},
             templates={t.id: t for d in domains for t in d.rule_templates},
         )
-        rules = RuleEngine(engine, bus, catalogue)
+        states: dict[str, Any] = {}
+        rules = RuleEngine(engine, bus, catalogue, states=states)
         incidents = IncidentDesk(engine, bus, locate=area_index.locate)
         rules.attach()
         incidents.attach()
@@ -76,6 +82,7 @@ class Kernel:
             incidents=incidents,
             simulated=simulated,
             indicators=indicators,
+            states=states,
         )
 
     async def record(self, batch: PointBatch, source: str) -> StoredBatch:
@@ -115,6 +122,25 @@ class Kernel:
         )
         await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, lon, lat, area))
         return ref, area
+
+    def setup_domains(self) -> None:
+        """Start every domain that keeps state (`Domain.setup`); one already set up is left as it is."""
+        for domain in self.domains:
+            if domain.setup is not None and domain.name not in self.states:
+                self.states[domain.name] = domain.setup(self)
+
+    def stop_domains(self) -> None:
+        """Stop every running domain (`Domain.stop`), each even if another fails."""
+        for domain in self.domains:
+            if domain.name not in self.states:
+                continue
+            state = self.states.pop(domain.name)
+            if domain.stop is None:
+                continue
+            try:
+                domain.stop(self, state)
+            except Exception:  # one domain's failure must not keep the others from stopping
+                log.exception("domain %s failed to stop cleanly", domain.name)
 
     def load_samples(self) -> int:
         """Register every domain's sample entities (the demo province); returns how many."""

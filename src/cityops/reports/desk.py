@@ -18,12 +18,12 @@ import anyio.to_thread
 from sqlalchemy import Connection, Row, func, insert, select, update
 
 from cityops.core import audit
-from cityops.core.access import Principal
-from cityops.core.incidents import NewIncident
-from cityops.core.incidents_attachments import AttachmentError, AttachmentFolder, SavedFile, sanitise_filename
+from cityops.core.access.accounts import Principal
+from cityops.core.incidents.attachments import AttachmentError, AttachmentFolder, SavedFile, sanitise_filename
+from cityops.core.incidents.desk import NewIncident
 from cityops.core.kernel import Kernel
-from cityops.core.rules_alerts import iso
-from cityops.core.rules_scope import AreaTree
+from cityops.core.rules.alerts import iso
+from cityops.core.rules.scope import AreaTree
 from cityops.core.schema import areas
 from cityops.core.schema_operations import incidents
 from cityops.core.store import write_transaction

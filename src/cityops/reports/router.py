@@ -15,7 +15,7 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from cityops.core.access import Principal
+from cityops.core.access.accounts import Principal
 from cityops.core.kernel import Kernel
 from cityops.reports.desk import ReportDesk
 from cityops.reports.errors import ReportError, TooManyReports

@@ -13,8 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cityops.core.access import AGENCY_PATTERN
-from cityops.core.rules_scope import AreaTree
+from cityops.core.access.accounts import AGENCY_PATTERN
+from cityops.core.rules.scope import AreaTree
 
 DEFAULT_TABLE = Path(__file__).parent / "routing.toml"
 TABLE_VARIABLE = "CITYOPS_REPORTS_ROUTING"

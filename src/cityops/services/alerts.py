@@ -23,16 +23,16 @@ import anyio.to_thread
 from sqlalchemy import Connection, select, text
 from sqlalchemy.exc import OperationalError
 
-from cityops.core.rules import IndicatorRule
-from cityops.core.rules_alerts import AlertChange, AlertClosing, AlertOpening, write_changes
-from cityops.core.rules_engine import RuleNotFound
-from cityops.core.rules_scope import EntityInfo
+from cityops.core.rules.alerts import AlertChange, AlertClosing, AlertOpening, write_changes
+from cityops.core.rules.definitions import IndicatorRule
+from cityops.core.rules.engine import RuleNotFound
+from cityops.core.rules.scope import EntityInfo
 from cityops.core.schema_operations import alerts
-from cityops.services.classification import DUE_SOON_S
+from cityops.services.dossiers.classification import DUE_SOON_S
 from cityops.services.localities import AreaBook
-from cityops.services.periods import from_timestamp
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.schema import dossiers
+from cityops.services.timing.periods import from_timestamp
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel

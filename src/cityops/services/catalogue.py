@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from cityops.services.calendar import DurationUnit
+from cityops.services.timing.calendar import DurationUnit
 
 REFORM_DATE = date(2025, 7, 1)
 AgencyLevel = Literal["province", "district", "commune"]

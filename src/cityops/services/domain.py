@@ -7,15 +7,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection
-
 from cityops.core.domain import Domain, Panel, translated
-from cityops.core.indicators import Formula, Indicator
-from cityops.core.rules import RuleTemplate
-from cityops.services.accumulator import PROVINCE, Aggregates
-from cityops.services.periods import Period, from_timestamp
-from cityops.services.runtime import runtime_of
-from cityops.services.scoring import Reader, Scope
+from cityops.core.indicators import Formula, Indicator, Inputs
+from cityops.core.rules.definitions import RuleTemplate
+from cityops.services.index.accumulator import PROVINCE, Aggregates
+from cityops.services.index.scoring import Reader, Scope
+from cityops.services.runtime import ServicesRuntime, open_runtime, stop_runtime
+from cityops.services.timing.periods import Period, from_timestamp
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -28,11 +26,11 @@ FOLDER = Path(__file__).parent
 def _from_year(read: Callable[[Aggregates], float | None]) -> Formula:
     """A formula over the province's counters for the running year (None until the domain runs)."""
 
-    def formula(conn: Connection, now_ms: int) -> float | None:
-        runtime = runtime_of(conn.engine)
-        if runtime is None:
+    def formula(inputs: Inputs) -> float | None:
+        runtime = inputs.states.get("services")
+        if not isinstance(runtime, ServicesRuntime):
             return None
-        year = Period("year", from_timestamp(now_ms // 1000).year)
+        year = Period("year", from_timestamp(inputs.now_ms // 1000).year)
         with runtime.reading() as accumulator:
             return read(accumulator.aggregates(PROVINCE, year))
 
@@ -43,11 +41,11 @@ def _share(numerator: Callable[[Aggregates], int], denominator: Callable[[Aggreg
     return _from_year(lambda a: 100.0 * numerator(a) / denominator(a) if denominator(a) else None)
 
 
-def _index(conn: Connection, now_ms: int) -> float | None:
-    runtime = runtime_of(conn.engine)
-    if runtime is None:
+def _index(inputs: Inputs) -> float | None:
+    runtime = inputs.states.get("services")
+    if not isinstance(runtime, ServicesRuntime):
         return None
-    now = from_timestamp(now_ms // 1000)
+    now = from_timestamp(inputs.now_ms // 1000)
     with runtime.reading() as accumulator:
         reader = Reader(accumulator, runtime.catalogue, runtime.area_book, now)
         return reader.index(Scope("province"), Period("year", now.year)).index
@@ -124,15 +122,8 @@ def router(kernel: Kernel) -> APIRouter:
     return build_router(kernel)
 
 
-def save_index(kernel: Kernel) -> None:
-    """On server stop: save the index so the next start reads it back instead of rebuilding it."""
-    runtime = runtime_of(kernel.engine)
-    if runtime is not None:
-        runtime.save_snapshot()
-
-
 async def simulate(kernel: Kernel) -> None:
-    from cityops.services.demo import run_demo
+    from cityops.services.demo.simulation import run_demo
 
     await run_demo(kernel)
 
@@ -145,5 +136,6 @@ DOMAIN = Domain(
     simulator=simulate,
     rule_templates=RULE_TEMPLATES,
     panels=(Panel("index", "panel.js", "panel.title", order=20),),
-    on_stop=save_index,
+    setup=open_runtime,
+    stop=stop_runtime,
 )

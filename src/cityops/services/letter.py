@@ -16,10 +16,10 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from cityops.services.calendar import WorkingCalendar, local
 from cityops.services.catalogue import Catalogue, Procedure
-from cityops.services.dossiers import Channel, Dossier
+from cityops.services.dossiers.model import Channel, Dossier
 from cityops.services.localities import AreaBook
+from cityops.services.timing.calendar import WorkingCalendar, local
 
 TEMPLATES = Path(__file__).with_name("templates")
 DEFAULT_REASON = "hồ sơ cần thêm thời gian để xem xét, thẩm định và giải quyết theo quy định"

@@ -14,7 +14,7 @@ from cityops.core.events import Event
 from cityops.services.alerts import DossierAlerts
 from cityops.services.routes_data import data_router
 from cityops.services.routes_index import index_router
-from cityops.services.runtime import runtime_for
+from cityops.services.runtime import runtime_of
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
@@ -23,7 +23,7 @@ SCAN_SECONDS = 60.0
 
 
 def build_router(kernel: Kernel) -> APIRouter:
-    runtime = runtime_for(kernel)
+    runtime = runtime_of(kernel)
     alerts = DossierAlerts(kernel, runtime)
 
     async def publish(event: Event) -> None:

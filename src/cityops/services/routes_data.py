@@ -19,19 +19,19 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy import desc, select
 
-from cityops.services.calendar import DayOverride
 from cityops.services.catalogue import Agency, Procedure, UnknownAgencyError, UnknownProcedureError
-from cityops.services.classification import classify
-from cityops.services.events import EventsRefused, parse_ratings, parse_status_events
-from cityops.services.importing import DossierImportError, RowProblem
+from cityops.services.dossiers.classification import classify
+from cityops.services.dossiers.events import EventsRefused, parse_ratings, parse_status_events
+from cityops.services.dossiers.lifecycle import check_dossier
+from cityops.services.dossiers.records import dossier_of
+from cityops.services.importing.bulk import DossierImportError, RowProblem
+from cityops.services.importing.readers import FileFormatError, Format
 from cityops.services.letter import LetterError, make_letter, render
-from cityops.services.lifecycle import check_dossier
-from cityops.services.periods import Period, from_timestamp
-from cityops.services.readers import FileFormatError, Format
-from cityops.services.records import dossier_of
 from cityops.services.runtime import DossiersChanged, ServicesRuntime
 from cityops.services.schema import findings, imports
 from cityops.services.store import effective_overrides, fetch_records, stored_overrides
+from cityops.services.timing.calendar import DayOverride
+from cityops.services.timing.periods import Period, from_timestamp
 
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 EVENTS_MAX_BYTES = 16 * 1024 * 1024

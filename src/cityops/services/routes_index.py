@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query
 from sqlalchemy import Connection, select
 
 from cityops.services.alerts import OPEN_CONDITION, WAITING
-from cityops.services.periods import Period, from_timestamp
+from cityops.services.index.scoring import Reader, Scope
 from cityops.services.routes_data import field_error
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.schema import dossiers, findings
-from cityops.services.scoring import Reader, Scope
+from cityops.services.timing.periods import Period, from_timestamp
 
 PeriodQuery = Annotated[str | None, Query(description="2025, 2025-Q3 or 2025-07; default: this year")]
 ScopeQuery = Annotated[str, Query(description="province, agency:<code> or locality:<area code>")]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -22,15 +21,11 @@ from sqlalchemy import Connection, Engine, func, select
 
 from cityops.core.events import Event
 from cityops.core.store import write_transaction
-from cityops.services.accumulator import IndexAccumulator
-from cityops.services.accumulator_batch import add_columns
-from cityops.services.arrow_rows import NotColumnar, read_blocks
-from cityops.services.calendar import DayOverride, WorkingCalendar
 from cityops.services.catalogue import Agency, Catalogue, Procedure
-from cityops.services.due_dates import DueDateArrays
-from cityops.services.events import EventsReport, RatingEvent, apply_events
-from cityops.services.import_workers import prepared_in_workers, worth_a_worker
-from cityops.services.importing import (
+from cityops.services.dossiers.events import EventsReport, RatingEvent, apply_events
+from cityops.services.dossiers.lifecycle import StatusEvent
+from cityops.services.importing.arrow_rows import NotColumnar, read_blocks
+from cityops.services.importing.bulk import (
     ImportContext,
     ImportReport,
     Prepared,
@@ -39,11 +34,12 @@ from cityops.services.importing import (
     prepare,
     prepare_block,
 )
-from cityops.services.index_snapshots import StoreMark, bump_generation, restore, save, store_mark
-from cityops.services.lifecycle import StatusEvent
+from cityops.services.importing.readers import Chunk, Format, read
+from cityops.services.importing.workers import prepared_in_workers, worth_a_worker
+from cityops.services.index.accumulator import IndexAccumulator
+from cityops.services.index.accumulator_batch import add_columns
+from cityops.services.index.snapshots import StoreMark, bump_generation, restore, save, store_mark
 from cityops.services.localities import AreaBook
-from cityops.services.periods import PeriodKind, from_timestamp
-from cityops.services.readers import Chunk, Format, read
 from cityops.services.schema import dossiers
 from cityops.services.store import (
     all_records,
@@ -53,6 +49,9 @@ from cityops.services.store import (
     save_agencies,
     save_procedures,
 )
+from cityops.services.timing.calendar import DayOverride, WorkingCalendar
+from cityops.services.timing.due_dates import DueDateArrays
+from cityops.services.timing.periods import PeriodKind, from_timestamp
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
@@ -290,27 +289,19 @@ class ServicesRuntime:
             return int(conn.execute(select(func.count()).select_from(dossiers)).scalar_one())
 
 
-_RUNTIMES: weakref.WeakKeyDictionary[Engine, ServicesRuntime] = weakref.WeakKeyDictionary()
-_OPENING = threading.Lock()
+def open_runtime(kernel: Kernel) -> ServicesRuntime:
+    """The domain's `setup`: the runtime on the kernel's store and clock."""
+    return ServicesRuntime(kernel.engine, lambda: kernel.now_ms() // 1000, simulated=kernel.simulated)
 
 
-def runtime_for(kernel: Kernel) -> ServicesRuntime:
-    """The kernel's services runtime, opened on first use."""
-    with _OPENING:
-        runtime = _RUNTIMES.get(kernel.engine)
-        if runtime is None:
-            runtime = _RUNTIMES[kernel.engine] = ServicesRuntime(
-                kernel.engine, lambda: kernel.now_ms() // 1000, simulated=kernel.simulated
-            )
-        return runtime
+def stop_runtime(_kernel: Kernel, runtime: ServicesRuntime) -> None:
+    """The domain's `stop`: save the index so the next start reads it back instead of rebuilding it."""
+    runtime.save_snapshot()
 
 
-def runtime_of(engine: Engine) -> ServicesRuntime | None:
-    """The runtime opened on `engine`, if any (indicator formulas read it)."""
-    return _RUNTIMES.get(engine)
-
-
-def install(engine: Engine, runtime: ServicesRuntime) -> None:
-    """Use `runtime` for `engine` (tests and benchmarks with their own clock)."""
-    with _OPENING:
-        _RUNTIMES[engine] = runtime
+def runtime_of(kernel: Kernel) -> ServicesRuntime:
+    """The running domain's runtime (set up by the kernel, or put in `kernel.states` by a test)."""
+    runtime = kernel.states.get("services")
+    if not isinstance(runtime, ServicesRuntime):
+        raise RuntimeError("the services domain is not set up on this kernel")
+    return runtime

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from cityops.services.calendar import DayOverride, load_overrides
 from cityops.services.catalogue import Agency, Catalogue, Procedure
-from cityops.services.records import COLUMNS, Record
+from cityops.services.dossiers.records import COLUMNS, Record
 from cityops.services.schema import agencies, calendar_overrides, dossiers, procedures
+from cityops.services.timing.calendar import DayOverride, load_overrides
 
 RECORD_COLUMNS = [dossiers.c[name] for name in COLUMNS]
 _PROCEDURE_FIELDS = [c.name for c in procedures.columns]

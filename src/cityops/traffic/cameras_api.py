@@ -13,12 +13,12 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from cityops.core.access import Principal, Role
+from cityops.core.access.accounts import Principal, Role
 from cityops.core.entities import EntityError
 from cityops.core.events import EntityUpserted
 from cityops.core.kernel import Kernel
 from cityops.core.observations import read_latest
-from cityops.traffic.analytics import Analytics
+from cityops.traffic.analytics.config import Analytics
 from cityops.traffic.registry import (
     CAMERA_ID,
     CameraIn,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cityops.traffic.models_command import install_models
-from cityops.traffic.weights import DEFAULT_REGISTRY
+from cityops.traffic.models.command import install_models
+from cityops.traffic.models.weights import DEFAULT_REGISTRY
 
 
 def build_commands() -> typer.Typer:
@@ -82,6 +82,6 @@ def run(
 
     The registry is read again every --reload-every seconds, so cameras added, retired or reconfigured
     through the API are followed without a restart."""
-    from cityops.traffic.runner import run_traffic_command
+    from cityops.traffic.workers.runner import run_traffic_command
 
     run_traffic_command(server, token, camera, database, workers, model, snapshot_every, reload_every)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from cityops.core.domain import Domain, EntityType, MetricSpec, Panel, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
-from cityops.core.rules import RuleTemplate
+from cityops.core.rules.definitions import RuleTemplate
 from cityops.traffic.commands import build_commands
-from cityops.traffic.simulator import sample_cameras, simulate
+from cityops.traffic.demo.simulator import sample_cameras, simulate
 
 if TYPE_CHECKING:
     from fastapi import APIRouter

@@ -21,9 +21,9 @@ from cityops.core import audit
 from cityops.core.entities import EntityRegistry, make_urn
 from cityops.core.schema import entities
 from cityops.core.store import write_transaction
-from cityops.traffic.analytics import Analytics
+from cityops.traffic.analytics.config import Analytics
 from cityops.traffic.schema import traffic_cameras
-from cityops.traffic.sources import LIVE_SCHEMES, redact
+from cityops.traffic.video.sources import LIVE_SCHEMES, redact
 
 CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 STREAM_SCHEMES = LIVE_SCHEMES | {"file"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
-from cityops.core.rules import RuleTemplate
+from cityops.core.rules.definitions import RuleTemplate
 from cityops.wifi.simulator import sample_access_points, simulate
 
 FOLDER = Path(__file__).parent

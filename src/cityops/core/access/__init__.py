@@ -1,0 +1,1 @@
+"""Access control: accounts and roles, tokens, web sessions, login throttling, officers' scope."""

@@ -1,0 +1,1 @@
+"""Incidents: the state machine, SLA timers, comments and attachments."""

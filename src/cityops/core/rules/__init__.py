@@ -1,0 +1,1 @@
+"""Alert rules: definitions, the engine that judges the event stream, alerts in the store."""

@@ -1,0 +1,1 @@
+"""SIMULATED demo data: a province-year calibrated on published figures, then a trickle of events."""

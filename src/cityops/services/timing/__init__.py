@@ -1,0 +1,1 @@
+"""Time for public services: working-time calendar, due dates, reporting periods."""

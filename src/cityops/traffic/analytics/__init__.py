@@ -1,0 +1,1 @@
+"""From detections to traffic: tracking, counting lines, zones, incidents, flow records."""

@@ -1,0 +1,1 @@
+"""Simulated cameras and synthetic scenes with known ground truth (demo and tests)."""

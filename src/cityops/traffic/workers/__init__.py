@@ -1,0 +1,1 @@
+"""`cityops traffic run`: camera workers and what they send to the server."""
