@@ -34,3 +34,6 @@ def test_workers_prepare_what_this_process_would(
     state = runtime.accumulator.state()
     again = runtime.import_file("csv", io.BytesIO(path.read_bytes()), "march.csv")
     assert again.unchanged == 300 and runtime.accumulator.state() == state
+    assert runtime.import_workers.running == 2  # kept for the next file...
+    runtime.close()
+    assert runtime.import_workers.running == 0  # ...until the runtime stops

@@ -35,7 +35,7 @@ from cityops.services.importing.bulk import (
     prepare_block,
 )
 from cityops.services.importing.readers import Chunk, Format, read
-from cityops.services.importing.workers import prepared_in_workers, worth_a_worker
+from cityops.services.importing.workers import ImportWorkers, worth_a_worker
 from cityops.services.index.accumulator import IndexAccumulator
 from cityops.services.index.accumulator_batch import add_columns
 from cityops.services.index.snapshots import StoreMark, bump_generation, restore, save, store_mark
@@ -100,6 +100,7 @@ class ServicesRuntime:
         self.accumulator = IndexAccumulator(from_timestamp(clock()), KINDS)
         self._mark: StoreMark | None = None  # what the accumulator holds; None: unknown, no snapshots
         self._saved_at = 0.0
+        self.import_workers = ImportWorkers()
         self.last_rebuild = self.start()
 
     # -- time ---------------------------------------------------------------------------------------------
@@ -155,7 +156,7 @@ class ServicesRuntime:
     def _import_in_workers(self, format: Format, path: Path, source: str, columnar: bool) -> ImportReport:
         with self.write_lock:
             context = self.context()
-            with closing(prepared_in_workers(context, format, path, columnar=columnar)) as prepared:
+            with closing(self.import_workers.prepared(context, format, path, columnar=columnar)) as prepared:
                 return self._import_prepared(context, prepared, source, format)
 
     def _import_prepared(
@@ -264,6 +265,10 @@ class ServicesRuntime:
         with self.write_lock:
             return self._save_snapshot()
 
+    def close(self) -> None:
+        """Stop the import worker processes (the index stays as it is; `save_snapshot` stores it)."""
+        self.import_workers.stop()
+
     def _save_snapshot(self) -> bool:
         """(the caller holds the write lock)"""
         mark = self._mark
@@ -295,8 +300,10 @@ def open_runtime(kernel: Kernel) -> ServicesRuntime:
 
 
 def stop_runtime(_kernel: Kernel, runtime: ServicesRuntime) -> None:
-    """The domain's `stop`: save the index so the next start reads it back instead of rebuilding it."""
+    """The domain's `stop`: save the index so the next start reads it back instead of rebuilding it, and
+    stop the import workers."""
     runtime.save_snapshot()
+    runtime.close()
 
 
 def runtime_of(kernel: Kernel) -> ServicesRuntime:

@@ -67,59 +67,70 @@ class _Worker:
         self.results.close()
 
 
-_workers: list[_Worker] = []
-_lock = threading.Lock()  # one import at a time uses the workers
+class ImportWorkers:
+    """The worker processes of one services runtime: started for the first large file, kept for the next
+    ones, stopped with the runtime (`ServicesRuntime.close`)."""
 
+    def __init__(self) -> None:
+        self._workers: list[_Worker] = []
+        self._lock = threading.Lock()  # one import at a time uses the workers
 
-def prepared_in_workers(
-    context: ImportContext,
-    format: Format,
-    path: Path,
-    workers: int | None = None,
-    chunk_rows: int | None = None,
-    columnar: bool = False,
-) -> Generator[Prepared, None, None]:
-    """The file's prepared chunks, in order. A file the reader cannot read ends with a prepared chunk
-    carrying that one problem. `columnar`: a CSV file is read by Arrow (`arrow_rows`), and `NotColumnar`
-    is raised, possibly after some chunks, if it cannot be. Close the iterator when done with it
-    (`contextlib.closing`): it holds the workers until then."""
-    count = workers or max(1, worker_count())
-    with _lock:
-        pool = _pool(count)
-        for index, worker in enumerate(pool):
-            task = (context, format, str(path), chunk_rows or CHUNK_ROWS, index, count, columnar)
-            worker.tasks.put(task)
-        finished = False
-        try:
-            chunk = 0
-            while True:
-                item = pool[chunk % count].next()
-                if item == _DONE:
-                    break
-                if item == _NOT_COLUMNAR:
-                    raise NotColumnar(path.name)
-                yield item
-                chunk += 1
-            for later in range(chunk + 1, chunk + count):  # the others end their share too
-                if pool[later % count].next() != _DONE:
-                    raise RuntimeError("an import worker sent more chunks than the file has")
-            finished = True
-        finally:
-            if not finished:  # abandoned half-way (a faulty row): their queues hold the rest
-                _stop_all()
+    def prepared(
+        self,
+        context: ImportContext,
+        format: Format,
+        path: Path,
+        workers: int | None = None,
+        chunk_rows: int | None = None,
+        columnar: bool = False,
+    ) -> Generator[Prepared, None, None]:
+        """The file's prepared chunks, in order. A file the reader cannot read ends with a prepared chunk
+        carrying that one problem. `columnar`: a CSV file is read by Arrow (`arrow_rows`), and `NotColumnar`
+        is raised, possibly after some chunks, if it cannot be. Close the iterator when done with it
+        (`contextlib.closing`): it holds the workers until then."""
+        count = workers or max(1, worker_count())
+        with self._lock:
+            pool = self._pool(count)
+            for index, worker in enumerate(pool):
+                task = (context, format, str(path), chunk_rows or CHUNK_ROWS, index, count, columnar)
+                worker.tasks.put(task)
+            finished = False
+            try:
+                chunk = 0
+                while True:
+                    item = pool[chunk % count].next()
+                    if item == _DONE:
+                        break
+                    if item == _NOT_COLUMNAR:
+                        raise NotColumnar(path.name)
+                    yield item
+                    chunk += 1
+                for later in range(chunk + 1, chunk + count):  # the others end their share too
+                    if pool[later % count].next() != _DONE:
+                        raise RuntimeError("an import worker sent more chunks than the file has")
+                finished = True
+            finally:
+                if not finished:  # abandoned half-way (a faulty row): their queues hold the rest
+                    self._stop_all()
 
+    def stop(self) -> None:
+        with self._lock:
+            self._stop_all()
 
-def _pool(count: int) -> list[_Worker]:
-    if len(_workers) != count or not all(w.process.is_alive() for w in _workers):
-        _stop_all()
-        _workers.extend(_Worker() for _ in range(count))
-    return _workers
+    def _pool(self, count: int) -> list[_Worker]:
+        if len(self._workers) != count or not all(w.process.is_alive() for w in self._workers):
+            self._stop_all()
+            self._workers.extend(_Worker() for _ in range(count))
+        return self._workers
 
+    def _stop_all(self) -> None:
+        for worker in self._workers:
+            worker.stop()
+        self._workers.clear()
 
-def _stop_all() -> None:
-    for worker in _workers:
-        worker.stop()
-    _workers.clear()
+    @property
+    def running(self) -> int:
+        return sum(worker.process.is_alive() for worker in self._workers)
 
 
 def _serve(tasks: Any, results: Any) -> None:
