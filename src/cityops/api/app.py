@@ -9,19 +9,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from sqlalchemy.exc import OperationalError
 
 from cityops import __version__
 from cityops.api import auth, ingest, live, map, meta, operations, series, users
 from cityops.api.scoping import domain_guard
 from cityops.config import Settings
 from cityops.core.access.throttle import LoginThrottle
+from cityops.core.access.usage import FLUSH_SECONDS, UsageLog
 from cityops.core.kernel import Kernel
 
 log = logging.getLogger(__name__)
 
 
+async def write_usage(kernel: Kernel, usage: UsageLog) -> None:
+    """Write when tokens and sessions were last used, every few seconds (never in a request)."""
+    while True:
+        await asyncio.sleep(FLUSH_SECONDS)
+        try:
+            await asyncio.to_thread(usage.flush, kernel.engine)
+        except OperationalError as exc:
+            log.warning("could not write token and session use yet: %s", exc)
+
+
 def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    usage = UsageLog()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -31,6 +44,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         await kernel.rules.start()
         tasks.append(asyncio.create_task(kernel.rules.run_timer(), name="rules-timer"))
         tasks.append(asyncio.create_task(kernel.incidents.run_timer(), name="incidents-sla"))
+        tasks.append(asyncio.create_task(write_usage(kernel, usage), name="access-usage"))
         if settings.simulate:
             for domain in kernel.domains:
                 if domain.simulator is not None:
@@ -43,6 +57,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.to_thread(usage.flush, kernel.engine)
             await asyncio.to_thread(kernel.stop_domains)
 
     app = FastAPI(
@@ -56,6 +71,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     app.state.rules = kernel.rules
     app.state.incidents = kernel.incidents
     app.state.login_throttle = LoginThrottle(settings.access)
+    app.state.usage = usage
     kernel.setup_domains()
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.

@@ -38,6 +38,7 @@ from cityops.core.access.accounts import (
     Role,
     hash_password,
     needs_rehash,
+    now_ms,
     principal_of_user,
     set_password,
     verify_password,
@@ -45,7 +46,8 @@ from cityops.core.access.accounts import (
 from cityops.core.access.schema import users
 from cityops.core.access.sessions import NewSession, Session, create_session, end_session, resolve_session
 from cityops.core.access.throttle import LoginThrottle
-from cityops.core.access.tokens import resolve_token
+from cityops.core.access.tokens import digest, resolve_token
+from cityops.core.access.usage import UsageLog
 from cityops.core.store import write_transaction
 
 log = logging.getLogger(__name__)
@@ -114,6 +116,11 @@ def throttle_of(request: Request) -> LoginThrottle:
     return throttle
 
 
+def usage_of(request: Request) -> UsageLog:
+    usage: UsageLog = request.app.state.usage
+    return usage
+
+
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -139,31 +146,36 @@ async def authenticate(
     """The principal behind the request's token or session cookie; None when it carries neither (or a
     session cookie that has ended)."""
     engine = kernel_of(request).engine
+    usage = usage_of(request)
     if "authorization" in request.headers:
         if bearer is None or not bearer.credentials:
             raise problem(401, "bad_authorization", {"WWW-Authenticate": "Bearer"})
         secret = bearer.credentials
 
         def by_token() -> Principal | None:
-            with write_transaction(engine) as conn:
+            with engine.connect() as conn:
                 return resolve_token(conn, secret)
 
         principal = await anyio.to_thread.run_sync(by_token)
         if principal is None:
             raise problem(401, "invalid_token", {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if principal.token_id is not None:
+            usage.token_used(principal.token_id, now_ms())
         return principal
     if not session_id:
         return None
     access = settings_of(request).access
     cookie = session_id
+    id_hash = digest(cookie)
 
     def by_session() -> Session | None:
-        with write_transaction(engine) as conn:
-            return resolve_session(conn, cookie, access)
+        with engine.connect() as conn:
+            return resolve_session(conn, cookie, access, usage.session_pending(id_hash))
 
     session = await anyio.to_thread.run_sync(by_session)
     if session is None:
         return None
+    usage.session_seen(id_hash, now_ms())
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not secrets.compare_digest(sent.encode(), session.csrf_token.encode()):

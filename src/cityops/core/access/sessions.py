@@ -6,13 +6,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, delete, insert, or_, select
 
 from cityops.core.access.accounts import AccessSettings, Principal, now_ms, principal_of_user
 from cityops.core.access.schema import sessions, users
 from cityops.core.access.tokens import digest
-
-LAST_SEEN_RESOLUTION_MS = 60_000  # idleness is measured to the minute: at most one write a minute
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,23 +52,24 @@ def create_session(
     return new
 
 
-def resolve_session(conn: Connection, session_id: str, settings: AccessSettings) -> Session | None:
-    """The live session behind a cookie; None when unknown, expired, idle too long or its account disabled."""
+def resolve_session(
+    conn: Connection, session_id: str, settings: AccessSettings, seen_ms: int | None = None
+) -> Session | None:
+    """The live session behind a cookie; None when unknown, expired, idle too long or its account disabled.
+    Only reads (ended sessions are deleted by the next login): `seen_ms` is when it was last seen if that
+    is newer than the stored time (`cityops.core.access.usage`)."""
     if not 20 <= len(session_id) <= 100:
         return None
-    id_hash = digest(session_id)
-    row = conn.execute(select(sessions).where(sessions.c.id_hash == id_hash)).first()
+    row = conn.execute(select(sessions).where(sessions.c.id_hash == digest(session_id))).first()
     now = now_ms()
     if row is None:
         return None
-    if row.expires_ms <= now or row.last_seen_ms <= now - settings.session_idle_minutes * 60_000:
-        conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
+    last_seen = max(row.last_seen_ms, seen_ms or 0)
+    if row.expires_ms <= now or last_seen <= now - settings.session_idle_minutes * 60_000:
         return None
     user = conn.execute(select(users).where(users.c.id == row.user_id)).first()
     if user is None or user.disabled:
         return None
-    if now - row.last_seen_ms >= LAST_SEEN_RESOLUTION_MS:
-        conn.execute(update(sessions).where(sessions.c.id_hash == id_hash).values(last_seen_ms=now))
     return Session(principal_of_user(conn, user), row.csrf_token, row.created_ms, row.expires_ms)
 
 

@@ -26,7 +26,6 @@ from cityops.core.access.schema import api_tokens, users
 TOKEN_PREFIX = "cityops_"
 TOKEN_LENGTH = len(TOKEN_PREFIX) + 43  # 32 random bytes, URL-safe base64
 TOKEN_KINDS = ("user", "device")
-LAST_USED_RESOLUTION_MS = 60_000  # `last_used_ms` is written at most once a minute per token
 TokenKind = Literal["user", "device"]
 
 
@@ -136,15 +135,14 @@ def revoke_token(conn: Connection, token_id: int, actor: str, owner_id: int | No
 
 
 def resolve_token(conn: Connection, secret: str) -> Principal | None:
-    """The principal a bearer token acts as; None when unknown, revoked, expired or its account disabled."""
+    """The principal a bearer token acts as; None when unknown, revoked, expired or its account disabled.
+    Only reads: the caller notes the use (`cityops.core.access.usage`)."""
     if len(secret) != TOKEN_LENGTH or not secret.startswith(TOKEN_PREFIX):
         return None
     row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == digest(secret))).first()
     now = now_ms()
     if row is None or row.revoked_ms is not None or (row.expires_ms is not None and row.expires_ms <= now):
         return None
-    if row.last_used_ms is None or now - row.last_used_ms >= LAST_USED_RESOLUTION_MS:
-        conn.execute(update(api_tokens).where(api_tokens.c.id == row.id).values(last_used_ms=now))
     if row.kind == "device":
         return Principal(name=row.name, role=Role.DEVICE, token_id=row.id)
     user = conn.execute(select(users).where(users.c.id == row.user_id)).first()
