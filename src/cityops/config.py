@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     )
     max_batch_points: int = Field(default=200_000, ge=1, description="Most data points in one batch.")
     simulate: bool = Field(default=False, description="Run the domains' simulators (demo).")
+    publisher: str = Field(
+        default="Trung tâm Điều hành thành phố thông minh",
+        max_length=200,
+        description="Who publishes the open data (the DCAT-AP catalogue's publisher).",
+    )
     language: str = Field(default="vi", pattern="^(vi|en|ja)$")
     node_modules: Path = Field(
         default=Path("node_modules"), description="Where set-up installed the npm packages (map data)."

@@ -23,8 +23,9 @@ DEVICE_MAY = {
 }
 OWN_ACCOUNT = {"/api/auth/me", "/api/auth/password", "/api/tokens", "/api/tokens/{token_id}"}
 RULES_AND_ALERTS = ("/api/rules", "/api/rule-templates", "/api/alerts")
-# A domain's `public_paths`: the citizens' report form and API (tests/reports cover them).
-PUBLIC_PREFIXES = ("/api/reports/public/",)
+# A domain's `public_paths`: the citizens' report form and API (tests/reports cover them); open data
+# (tests/api/test_opendata.py).
+PUBLIC_PREFIXES = ("/api/reports/public/", "/api/opendata/")
 STREAMS = {("GET", "/api/live")}  # never ends in TestClient: covered over a real server in test_auth.py
 EVERYONE_BUT_DEVICES = frozenset(HUMAN_ROLES)
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cityops.core.indicators import Indicator
     from cityops.core.kernel import Kernel
+    from cityops.core.opendata import Dataset
     from cityops.core.rules.definitions import RuleTemplate
 
 LANGUAGES = ("vi", "en", "ja")
@@ -92,6 +93,9 @@ class Domain:
     # any router is built, and returns the state; the kernel keeps it in `kernel.states[<name>]` (indicator
     # formulas read it there) and hands it to `stop` (in a worker thread) when the server stops, to flush
     # and close it. Domains keep no state in module globals.
+    # Open data the domain publishes (`cityops.core.opendata`): listed in the DCAT-AP catalogue and
+    # downloadable as CSV, GeoJSON and Parquet through the personal-data filter.
+    datasets: tuple[Dataset, ...] = ()
     setup: Callable[[Kernel], Any] | None = None
     stop: Callable[[Kernel, Any], None] | None = None
 

@@ -358,22 +358,6 @@ class ReportDesk:
             "requested_datetime": iso(row.created_ms),
         }
 
-    def _public_query(self) -> Any:
-        return (
-            select(
-                reports,
-                incidents.c.state.label("incident_state"),
-                incidents.c.updated_ms.label("incident_updated_ms"),
-                areas.c.name.label("area_name"),
-            )
-            .select_from(
-                reports.join(incidents, incidents.c.id == reports.c.incident_id).outerjoin(
-                    areas, areas.c.code == reports.c.area_code
-                )
-            )
-            .where(reports.c.status == "approved")
-        )
-
     def public_view(self, row: Row[Any]) -> dict[str, Any]:
         state = row.incident_state
         return {
@@ -386,7 +370,7 @@ class ReportDesk:
 
     async def public_list(self, limit: int, offset: int) -> dict[str, Any]:
         def read() -> dict[str, Any]:
-            query = self._public_query()
+            query = approved_reports()
             with self.kernel.engine.connect() as conn:
                 total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
                 rows = conn.execute(query.order_by(reports.c.id.desc()).limit(limit).offset(offset)).all()
@@ -397,9 +381,27 @@ class ReportDesk:
     async def public_get(self, report_id: int) -> dict[str, Any]:
         def read() -> dict[str, Any]:
             with self.kernel.engine.connect() as conn:
-                row = conn.execute(self._public_query().where(reports.c.id == report_id)).first()
+                row = conn.execute(approved_reports().where(reports.c.id == report_id)).first()
             if row is None:
                 raise ReportNotFound()
             return self.public_view(row)
 
         return await anyio.to_thread.run_sync(read)
+
+
+def approved_reports() -> Any:
+    """Approved reports with their incident's progress and their ward's name: what the public sees."""
+    return (
+        select(
+            reports,
+            incidents.c.state.label("incident_state"),
+            incidents.c.updated_ms.label("incident_updated_ms"),
+            areas.c.name.label("area_name"),
+        )
+        .select_from(
+            reports.join(incidents, incidents.c.id == reports.c.incident_id).outerjoin(
+                areas, areas.c.code == reports.c.area_code
+            )
+        )
+        .where(reports.c.status == "approved")
+    )

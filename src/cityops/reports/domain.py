@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cityops.core.domain import Domain, Panel
+from cityops.reports.opendata import REPORTS
 from cityops.reports.router import PUBLIC, build_router
 from cityops.reports.simulator import simulate
 
@@ -16,4 +17,5 @@ DOMAIN = Domain(
     scoped_officers=True,
     simulator=simulate,
     panels=(Panel("moderation", "moderation.js", "panel.moderation", order=30),),
+    datasets=(REPORTS,),
 )
