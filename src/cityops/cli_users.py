@@ -14,6 +14,7 @@ import typer
 from sqlalchemy import Connection
 
 from cityops.config import Settings
+from cityops.core import audit
 from cityops.core.access.accounts import (
     AccessConflict,
     AccessError,
@@ -25,6 +26,7 @@ from cityops.core.access.accounts import (
     list_users,
     set_password,
 )
+from cityops.core.access.throttle import UNLOCK_ACTION
 from cityops.core.access.tokens import issue_token, list_tokens
 from cityops.core.store import write_transaction
 
@@ -117,6 +119,19 @@ def token(
         err=True,
     )
     typer.echo(issued.secret)
+
+
+@users_app.command("unlock")
+def unlock(
+    username: Annotated[str, typer.Argument(help="the account whose failed logins are forgotten")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Let an account sign in again after too many failed logins, from every address (the running
+    server reads this within seconds)."""
+    with _transaction(database_url) as (conn, _):
+        user = fetch_user(conn, username)
+        audit.record(conn, CLI_ACTOR, UNLOCK_ACTION, f"user:{user.username}")
+    typer.echo(f"Đã mở khóa đăng nhập / logins unlocked: {user.username}")
 
 
 @users_app.command("list")

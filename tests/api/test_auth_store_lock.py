@@ -12,11 +12,12 @@ from contextlib import contextmanager
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from tests.api.conftest import PASSWORD, HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.access.schema import api_tokens
 from cityops.core.kernel import Kernel
+
+from .conftest import PASSWORD, HeadersFor
 
 
 @contextmanager

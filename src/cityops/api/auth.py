@@ -276,6 +276,8 @@ async def login(request: Request, body: LoginIn) -> JSONResponse:
     throttle = throttle_of(request)
     address = client_address(request)
     wait = throttle.retry_after(body.username, address)
+    if wait is not None and await anyio.to_thread.run_sync(throttle.apply_unlocks, engine, body.username):
+        wait = throttle.retry_after(body.username, address)
     if wait is not None:
         raise problem(429, "too_many_attempts", {"Retry-After": str(wait)}, retry_after=wait)
     replaces = request.cookies.get(SESSION_COOKIE)
@@ -302,7 +304,7 @@ async def login(request: Request, body: LoginIn) -> JSONResponse:
         throttle.failed(body.username, address)
         log.warning("failed login for %r from %s", body.username[:64], address)
         raise problem(401, "login_failed")
-    throttle.succeeded(body.username)
+    throttle.succeeded(body.username, address)
     principal, new = signed_in
     response = JSONResponse({"user": principal_to_dict(principal), "csrf_token": new.csrf_token})
     _set_session_cookies(request, response, new)

@@ -60,7 +60,8 @@ class AccessSettings(BaseModel):
     )
     session_max_hours: int = Field(default=12, ge=1, le=30 * 24, description="A web session ends this late.")
     login_limit_per_account: str = Field(
-        default="5/15 minutes", description="Failed logins allowed per account (then HTTP 429)."
+        default="5/15 minutes",
+        description="Failed logins allowed per account from one client address (then HTTP 429).",
     )
     login_limit_per_address: str = Field(
         default="20/15 minutes", description="Failed logins allowed per client address (then HTTP 429)."
