@@ -18,7 +18,6 @@ HeadersFor = Callable[..., dict[str, str]]
 PUBLIC = {("GET", "/api/translations/{lang}"), ("POST", "/api/auth/login"), ("POST", "/api/auth/logout")}
 DEVICE_MAY = {
     ("POST", "/api/ingest"),
-    ("POST", "/api/entities"),
     ("POST", "/api/traffic/cameras/{camera_id}/snapshot"),  # the traffic domain's `device_paths`
 }
 OWN_ACCOUNT = {"/api/auth/me", "/api/auth/password", "/api/tokens", "/api/tokens/{token_id}"}

@@ -4,7 +4,8 @@ login with rate limiting, and the FastAPI dependencies every router declares.
     Reader    any person (admin, operator, leader, agency officer); the anonymous viewer too when
               `auth_required = false`
     Writer    admin or operator
-    Ingestor  admin, operator or a device token
+    Ingestor  admin, operator or a device token (data points only: a device never creates, renames,
+              un-retires or re-attributes entities; domains grant it more through `device_paths`)
     Admin     admin
     Person    any signed-in person (never the anonymous viewer)
 
@@ -81,9 +82,9 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "このロールではこの操作はできません",
     ),
     "device_ingest_only": (
-        "Mã thiết bị chỉ được gửi dữ liệu (POST /api/ingest, POST /api/entities)",
-        "Device tokens may only send data (POST /api/ingest, POST /api/entities)",
-        "デバイストークンはデータ送信のみ可能です (POST /api/ingest, POST /api/entities)",
+        "Mã thiết bị chỉ được gửi số liệu đo (POST /api/ingest) và những gì lĩnh vực cho phép",
+        "Device tokens may only send data points (POST /api/ingest) and what a domain grants them",
+        "デバイストークンは計測値の送信 (POST /api/ingest) と各ドメインが許可した操作のみ可能です",
     ),
     "csrf_failed": (
         "Thiếu hoặc sai mã chống giả mạo yêu cầu (tiêu đề X-CSRF-Token)",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from cityops.api.auth import Ingestor, Reader
+from cityops.api.auth import Reader, Writer
 from cityops.api.state import kernel_of
 from cityops.core import areas
 from cityops.core.entities import EntityError
@@ -99,8 +99,12 @@ class EntityIn(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-@router.post("/api/entities", status_code=201, summary="Create or update an entity (audited)")
-async def post_entity(request: Request, principal: Ingestor, entity: EntityIn) -> dict[str, Any]:
+@router.post(
+    "/api/entities",
+    status_code=201,
+    summary="Create or update an entity (audited; admins and operators: device tokens send only data points)",
+)
+async def post_entity(request: Request, principal: Writer, entity: EntityIn) -> dict[str, Any]:
     kernel = kernel_of(request)
     lon, lat = entity.location.coordinates if entity.location else (None, None)
     try:

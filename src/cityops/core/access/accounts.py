@@ -6,7 +6,8 @@ Roles (see docs/access.md):
 - leader — reads dashboards, changes nothing;
 - agency_officer — reads dashboards; sees and acts only on the incidents and reports of its agency and
   areas (`Principal.scope`);
-- device — a token, not a person: may only send data (`POST /api/ingest`, `POST /api/entities`).
+- device — a token, not a person: may only send data points (`POST /api/ingest`) and what a domain grants
+  it (`device_paths`); never create, rename or re-attribute entities.
 
 Every change here takes the connection of its transaction and appends to the audit log in it.
 """
