@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 # Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), real test media
-# (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots.
-APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic
+# (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots,
+# the MQTT broker (Mosquitto) the MQTT bridge is tested against.
+APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic mosquitto
 
 .PHONY: setup demo serve test lint typecheck pytest apt-test test-data clean
 

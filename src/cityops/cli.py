@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 import uvicorn
 
+from cityops.cli_mqtt import mqtt_app
 from cityops.cli_users import DEMO_USERNAME, ensure_demo_operator, users_app
 from cityops.config import Settings
 from cityops.core.store import write_transaction
@@ -20,6 +21,7 @@ app = typer.Typer(help="cityops — Trung tâm điều hành thành phố thông
 db_app = typer.Typer(help="The store: schema and reference data.")
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(mqtt_app, name="mqtt")
 
 
 def _add_domain_commands() -> None:

@@ -12,6 +12,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from cityops.bridges.mqtt import MqttSettings
 from cityops.core.access.accounts import AccessSettings
 from cityops.core.incidents.desk import IncidentSettings
 from cityops.core.rules.definitions import RuleSettings
@@ -52,6 +53,9 @@ class Settings(BaseSettings):
     auth_required: bool = Field(
         default=True,
         description="Sign-in needed to read; false: anonymous visitors read dashboards (never change them).",
+    )
+    mqtt: MqttSettings = Field(
+        default_factory=MqttSettings, description="MQTT ingestion: the broker the bridge subscribes to."
     )
     access: AccessSettings = Field(
         default_factory=AccessSettings, description="Sessions, login rate limits, password length."

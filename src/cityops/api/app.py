@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 from cityops import __version__
 from cityops.api import auth, ingest, live, map, meta, opendata, operations, series, users
 from cityops.api.scoping import domain_guard
+from cityops.bridges.mqtt import MqttBridge
 from cityops.config import Settings
 from cityops.core.access.throttle import LoginThrottle
 from cityops.core.access.usage import FLUSH_SECONDS, UsageLog
@@ -45,6 +46,10 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         tasks.append(asyncio.create_task(kernel.rules.run_timer(), name="rules-timer"))
         tasks.append(asyncio.create_task(kernel.incidents.run_timer(), name="incidents-sla"))
         tasks.append(asyncio.create_task(write_usage(kernel, usage), name="access-usage"))
+        if settings.mqtt.url is not None:
+            bridge = MqttBridge(kernel, settings.mqtt, settings.max_batch_points)
+            app.state.mqtt_bridge = bridge
+            tasks.append(asyncio.create_task(bridge.run(), name="mqtt-bridge"))
         if settings.simulate:
             for domain in kernel.domains:
                 if domain.simulator is not None:

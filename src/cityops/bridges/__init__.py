@@ -1,0 +1,1 @@
+"""Bridges from other protocols into the kernel's ingestion path (MQTT)."""
