@@ -1,0 +1,1 @@
+"""The economy domain: statistical series, investment projects and the smart-city programme."""
