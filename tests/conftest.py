@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,30 @@ def client(app: FastAPI, auth_headers: dict[str, str]) -> Iterator[TestClient]:
     """A client signed in as `test-admin` (bearer token); delete its `Authorization` header to be nobody."""
     with TestClient(app, headers=auth_headers) as test_client:
         yield test_client
+
+
+HeadersFor = Callable[..., dict[str, str]]
+
+
+@pytest.fixture
+def headers_for(kernel: Kernel) -> HeadersFor:
+    """`headers_for(role, agency_code=None, area_codes=())`: the `Authorization` header of a new account
+    with that role (token-only, so no password hashing), or of a new device token."""
+    serial = count(1)
+
+    def make(role: Role, agency_code: str | None = None, area_codes: tuple[str, ...] = ()) -> dict[str, str]:
+        name = f"{role.value.replace('_', '-')}-{next(serial)}"
+        with kernel.engine.begin() as conn:
+            if role is Role.DEVICE:
+                issued = issue_token(conn, name, "device", None, actor="tests")
+            else:
+                create_user(
+                    conn, NewUser(name, role, agency_code=agency_code, area_codes=area_codes), "tests"
+                )
+                issued = issue_token(conn, "tests", "user", name, actor="tests")
+        return {"Authorization": f"Bearer {issued.secret}"}
+
+    return make
 
 
 @pytest.fixture

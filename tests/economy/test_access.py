@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from fastapi.testclient import TestClient
 
 from cityops.core.access.accounts import Role
-from cityops.core.access.tokens import issue_token
-from cityops.core.kernel import Kernel
-
-from .conftest import HeadersFor
 
 FIGURES = {"figures": [{"series": "retail", "period": "2026-01", "value": 1.0, "source": "test"}]}
+HeadersFor = Callable[..., dict[str, str]]
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.AGENCY_OFFICER])
@@ -28,13 +27,9 @@ def test_an_operator_changes_figures(client: TestClient, headers_for: HeadersFor
     assert response.status_code == 201
 
 
-def test_nobody_and_devices_are_refused(client: TestClient, kernel: Kernel) -> None:
-    with kernel.engine.begin() as conn:
-        device = issue_token(conn, "sensor-gw", "device", None, actor="tests").secret
-    response = client.post(
-        "/api/economy/figures", json=FIGURES, headers={"Authorization": f"Bearer {device}"}
-    )
-    assert response.status_code == 403
+def test_devices_and_nobody_are_refused(client: TestClient, headers_for: HeadersFor) -> None:
+    device = headers_for(Role.DEVICE)
+    assert client.post("/api/economy/figures", json=FIGURES, headers=device).status_code == 403
     del client.headers["Authorization"]
     assert client.get("/api/economy/series").status_code == 401
     assert client.post("/api/economy/figures", json=FIGURES).status_code == 401
