@@ -90,12 +90,25 @@ def test_indicators_reflect_fresh_data(client: TestClient, kernel: Kernel) -> No
     cameras = client.get("/api/entities", params={"type": "Camera"}).json()["features"]
     now = kernel.now_ms()
     points = [
-        {"entity": c["properties"]["urn"], "metric": "intensity", "time": now, "value": 1} for c in cameras
+        {"entity": c["properties"]["urn"], "metric": metric, "time": now, "value": 1}
+        for c in cameras
+        for metric in ("intensity", "state")
     ]
     client.post("/api/ingest", json=points)
     assert online()["value"] == 100.0
     assert online()["status"] == "ok"
     assert online()["title"]["ja"] == "稼働中のカメラ"
+
+    # One camera says it is down (the camera-down alert's reading) and still sends counts: not working.
+    down = cameras[0]["properties"]["urn"]
+    client.post(
+        "/api/ingest",
+        json=[
+            {"entity": down, "metric": "state", "time": now + 1, "value": 0},
+            {"entity": down, "metric": "intensity", "time": now + 1, "value": 3},
+        ],
+    )
+    assert online()["value"] == 100.0 * (len(cameras) - 1) / len(cameras)
 
 
 def test_translations_merge_kernel_and_domains(client: TestClient) -> None:

@@ -113,6 +113,10 @@ def test_an_operator_moderates_the_queue(
         timeout=10_000,
     )
     assert page.evaluate("window.cityopsMap.getSource('reports-moderation-selected') !== undefined")
+    # The map's tab comes to the front; the panel's tab goes back to the report.
+    expect(page.locator("#workspace-tab-map")).to_have_attribute("aria-selected", "true")
+    expect(panel).to_be_hidden()
+    page.locator(TAB).click()
 
     # Approve: an incident of the agency in charge.
     detail.locator('button[data-action="approve"]').click()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from cityops.core.rules.definitions import SEVERITIES
 from cityops.services import routes_data
 from cityops.services.runtime import ServicesRuntime
 from cityops.services.timing.calendar import VN_TZ
@@ -139,6 +140,11 @@ def test_the_panel_has_what_the_dashboard_draws(api: TestClient, clock: Clock) -
     assert late["code"] == "H57.S01-250303-0009" and late["working_hours_late"] > 0
 
 
+def tiles(api: TestClient) -> dict[str, float | None]:
+    wanted = ("services.dossiers_due_soon", "services.dossiers_overdue")
+    return {i["id"]: i["value"] for i in api.get("/api/indicators").json() if i["id"] in wanted}
+
+
 def test_dossier_alerts_reach_the_operations_room(api: TestClient, clock: Clock) -> None:
     clock.now = datetime(2025, 3, 7, 10, 0, tzinfo=VN_TZ)  # Friday: due Monday 10 March 08:00
     api.post("/api/services/imports", content=csv_bytes([open_row()]), headers=CSV)
@@ -147,10 +153,16 @@ def test_dossier_alerts_reach_the_operations_room(api: TestClient, clock: Clock)
     assert api.post("/api/services/alerts/scan").json()["changed"] == 1
     (alert,) = api.get("/api/alerts?rule_id=services-dossier-due-soon").json()["items"]
     assert alert["alertSource"] == f"urn:ngsi-ld:Dossier:{CODE}" and alert["subCategory"] == "dossierOverdue"
+    assert tiles(api) == {"services.dossiers_due_soon": 1.0, "services.dossiers_overdue": 0.0}
     clock.now = datetime(2025, 3, 10, 9, 0, tzinfo=VN_TZ)
     assert api.post("/api/services/alerts/scan").json()["changed"] == 2  # due soon cleared, late raised
     (late,) = api.get("/api/alerts?rule_id=services-dossier-late").json()["items"]
-    assert late["severity"] == "high" and late["legacyAreaCode"] == "legacy:74"
+    assert late["legacyAreaCode"] == "legacy:74"
+    # Paperwork, not an emergency: below a traffic jam or a camera down, and the tile counts its alerts.
+    templates = api.get("/api/rule-templates").json()
+    operational = [t["defaults"]["severity"] for t in templates if t["defaults"]["category"] == "traffic"]
+    assert operational and SEVERITIES.index(late["severity"]) < min(map(SEVERITIES.index, operational))
+    assert tiles(api) == {"services.dossiers_due_soon": 0.0, "services.dossiers_overdue": 1.0}
     api.post("/api/services/events", json={"code": CODE, "status": "done", "at": "2025-03-10T08:30:00+07:00"})
     assert api.get("/api/alerts?rule_id=services-dossier-late").json()["items"] == []
 

@@ -180,7 +180,8 @@ def test_camera_layer_has_a_feature_per_camera_coloured_by_live_state(
     expect(summary.locator('[data-state="down"] .state-count')).to_have_text("1")
     expect(summary.locator('[data-state="unknown"] .state-count')).to_have_text(str(len(cameras) - 2))
 
-    # Clicking a camera on the map selects it in the panel.
+    # Clicking a camera on the map (its own tab) selects it in the panel.
+    page.locator("#workspace-tab-map").click()
     point = page.evaluate(
         "coordinates => window.cityopsMap.project(coordinates)", up["location"]["coordinates"]
     )

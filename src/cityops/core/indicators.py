@@ -55,8 +55,10 @@ class Indicator:
         return "warn" if value <= self.target * (1 + self.tolerance) else "bad"
 
 
-def fresh_share(entity_type: str, metric: str, within_ms: int) -> Formula:
-    """Percentage of entities of a type whose `metric` reported within the last `within_ms`."""
+def fresh_share(entity_type: str, metric: str, within_ms: int, at_least: float | None = None) -> Formula:
+    """Percentage of entities of a type whose `metric` reported within the last `within_ms`; with
+    `at_least`, only those whose newest value is at least that (a camera reporting `state` 0 is down,
+    not working, even while it keeps reporting)."""
 
     def formula(inputs: Inputs) -> float | None:
         conn, now_ms = inputs.conn, inputs.now_ms
@@ -65,14 +67,17 @@ def fresh_share(entity_type: str, metric: str, within_ms: int) -> Formula:
         ).scalar_one()
         if not total:
             return None
+        conditions = [
+            metrics.c.entity_type == entity_type,
+            metrics.c.name == metric,
+            latest.c.ts_ms >= now_ms - within_ms,
+        ]
+        if at_least is not None:
+            conditions.append(latest.c.value >= at_least)
         fresh = conn.execute(
             select(func.count())
             .select_from(latest.join(metrics, latest.c.metric_id == metrics.c.id))
-            .where(
-                metrics.c.entity_type == entity_type,
-                metrics.c.name == metric,
-                latest.c.ts_ms >= now_ms - within_ms,
-            )
+            .where(*conditions)
         ).scalar_one()
         return 100.0 * fresh / total
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from cityops.core.rules.alerts import AlertChange, AlertClosing, AlertOpening, write_changes
@@ -45,13 +45,15 @@ WAITING = 5  # for the citizen's supplement: the clock is stopped
 # Literal, as the partial index `ix_services_dossiers_open_due` says it, so SQLite uses that index.
 OPEN_CONDITION = text("services_dossiers.status <= 6 AND services_dossiers.status <> 3")
 MAX_NEW_PER_SCAN = 500  # the rest follow at the next scan: a backlog never floods the room at once
+# One late dossier is paperwork, not an emergency: below every operational alert (a traffic jam, a camera
+# down are "high" / "medium"), so a backlog of them never outranks or buries what needs a crew now.
 RULES: tuple[dict[str, Any], ...] = (
     {
         "id": DUE_SOON_RULE,
         "kind": "indicator_off_target",
         "indicator": "services.dossiers_due_soon",
         "status": "bad",
-        "severity": "medium",
+        "severity": "informational",
         "category": "publicService",
         "sub_category": "dossierOverdue",
         "title": {
@@ -65,7 +67,7 @@ RULES: tuple[dict[str, Any], ...] = (
         "kind": "indicator_off_target",
         "indicator": "services.dossiers_overdue",
         "status": "bad",
-        "severity": "high",
+        "severity": "low",
         "category": "publicService",
         "sub_category": "dossierOverdue",
         "title": {
@@ -75,6 +77,18 @@ RULES: tuple[dict[str, Any], ...] = (
         },
     },
 )
+
+
+def count_due(conn: Connection, now_s: int) -> tuple[int, int]:
+    """(due within 24 h, late) among the dossiers that `due_dossiers` returns: the ones carrying alerts."""
+    late = (dossiers.c.due_at < now_s).label("late")
+    rows = conn.execute(
+        select(late, func.count())
+        .where(OPEN_CONDITION, dossiers.c.status != WAITING, dossiers.c.due_at < now_s + DUE_SOON_S)
+        .group_by(late)
+    ).all()
+    counts = {bool(is_late): int(count) for is_late, count in rows}
+    return counts.get(False, 0), counts.get(True, 0)
 
 
 @dataclass(frozen=True, slots=True)

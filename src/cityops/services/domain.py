@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cityops.core.domain import Domain, Panel, translated
 from cityops.core.indicators import Formula, Indicator, Inputs
 from cityops.core.rules.definitions import RuleTemplate
+from cityops.services.alerts import count_due
 from cityops.services.index.accumulator import PROVINCE, Aggregates
 from cityops.services.index.scoring import Reader, Scope
 from cityops.services.runtime import ServicesRuntime, open_runtime, stop_runtime
@@ -33,6 +34,20 @@ def _from_year(read: Callable[[Aggregates], float | None]) -> Formula:
         year = Period("year", from_timestamp(inputs.now_ms // 1000).year)
         with runtime.reading() as accumulator:
             return read(accumulator.aggregates(PROVINCE, year))
+
+    return formula
+
+
+def _open_due(late: bool) -> Formula:
+    """Open dossiers due within 24 h (or late) now: the very ones that carry a per-dossier alert, so the
+    tile, the alert list and its group count the same dossiers (None until the domain runs)."""
+
+    def formula(inputs: Inputs) -> float | None:
+        runtime = inputs.states.get("services")
+        if not isinstance(runtime, ServicesRuntime):
+            return None
+        due_soon, overdue = count_due(inputs.conn, runtime.now_s())
+        return float(overdue if late else due_soon)
 
     return formula
 
@@ -81,16 +96,8 @@ INDICATORS = (
     _indicator(
         "on_time_rate", "%", _share(lambda a: a.timely, lambda a: a.timeliness_total), direction="higher"
     ),
-    _indicator(
-        "dossiers_due_soon",
-        "dossiers",
-        _from_year(lambda a: float(a.due_soon)),
-        direction="lower",
-        target=0.0,
-    ),
-    _indicator(
-        "dossiers_overdue", "dossiers", _from_year(lambda a: float(a.overdue)), direction="lower", target=0.0
-    ),
+    _indicator("dossiers_due_soon", "dossiers", _open_due(late=False), direction="lower", target=0.0),
+    _indicator("dossiers_overdue", "dossiers", _open_due(late=True), direction="lower", target=0.0),
 )
 
 

@@ -61,7 +61,8 @@ DOMAIN = Domain(
             unit="%",
             direction="higher",
             target=95.0,
-            formula=fresh_share("Camera", "intensity", within_ms=5 * 60_000),
+            # Working: a fresh `state` of 1 (the camera-down rule fires below 0.5).
+            formula=fresh_share("Camera", "state", within_ms=5 * 60_000, at_least=0.5),
         ),
         Indicator(
             id="traffic.vehicle_flow",

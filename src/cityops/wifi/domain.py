@@ -34,7 +34,7 @@ DOMAIN = Domain(
             direction="higher",
             target=98.0,
             tolerance=0.03,
-            formula=fresh_share("AccessPoint", "up", within_ms=5 * 60_000),
+            formula=fresh_share("AccessPoint", "up", within_ms=5 * 60_000, at_least=0.5),
         ),
         Indicator(
             id="wifi.active_users",

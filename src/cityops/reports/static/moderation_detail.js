@@ -334,7 +334,7 @@ export class ReportDetail {
     const report = this.report;
     if (!map || !report || report.lat === null || report.long === null) return;
     this.markOnMap();
-    map.getContainer().scrollIntoView({ behavior: 'smooth', block: 'center' });
+    this.context.showMap();
     map.flyTo({ center: [report.long, report.lat], zoom: Math.max(map.getZoom(), 15) });
   }
 }

@@ -89,6 +89,8 @@ export function formatDateTime(when) {
 export function measureParts(value, unit) {
   if (value === null || value === undefined) return { number: t('indicators.no_value'), unit: '' };
   if (unit === 'bool') return { number: t(value ? 'value.true' : 'value.false'), unit: '' };
+  // Units that name states ("1 up / 0 down", "0-3") read as words: value.<unit>.<value>.
+  if (has(`value.${unit}.${value}`)) return { number: t(`value.${unit}.${value}`), unit: '' };
   return { number: formatNumber(value), unit: !unit ? '' : has(`unit.${unit}`) ? t(`unit.${unit}`) : unit };
 }
 

@@ -9,6 +9,7 @@ import { reportFailure, reportRecovery } from './notices.js';
 const REFRESH_MS = 10_000;
 const HISTORY = 60;
 const STATUS_COLORS = { ok: '--ok', warn: '--warn', bad: '--bad', unknown: '--unknown' };
+const MIN_TILE_PX = 240;
 
 function gaugeOption(value, target, color) {
   const track = cssColor('--line');
@@ -74,6 +75,7 @@ export class IndicatorStrip {
     setInterval(() => this.refresh(), REFRESH_MS);
     onLanguageChange(() => this.render());
     window.addEventListener('resize', () => {
+      this.layOut();
       for (const tile of this.tiles.values()) tile.chart.resize();
     });
   }
@@ -126,6 +128,18 @@ export class IndicatorStrip {
       }
     }
     for (const indicator of this.indicators) this.renderTile(indicator, this.tileFor(indicator));
+    this.layOut();
+  }
+
+  // As few even rows as keep every tile at least MIN_TILE_PX wide: one row on a wall, two on a laptop.
+  layOut() {
+    const count = Math.max(1, this.tiles.size);
+    const rows = Math.max(1, Math.ceil((count * MIN_TILE_PX) / Math.max(1, this.container.clientWidth)));
+    const columns = Math.ceil(count / rows);
+    if (this.container.style.getPropertyValue('--tile-columns') !== String(columns)) {
+      this.container.style.setProperty('--tile-columns', String(columns));
+      for (const tile of this.tiles.values()) tile.chart.resize();
+    }
   }
 
   renderTile(indicator, tile) {

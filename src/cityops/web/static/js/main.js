@@ -117,8 +117,9 @@ async function main() {
   const domainPanels = new DomainPanels(
     {
       root: document.getElementById('domain-panels'),
-      tabs: document.getElementById('domain-panel-tabs'),
+      tabs: document.getElementById('workspace-tabs'),
       body: document.getElementById('domain-panel-body'),
+      mapTab: document.getElementById('workspace-tab-map'),
     },
     { map: mapView.map, mapView, catalogue, principal, on: (type, handler) => events.on(type, handler) },
   );

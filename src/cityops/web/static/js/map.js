@@ -79,9 +79,24 @@ export class MapView {
     this.listen();
     this.setScheme('2025');
     this.renderLegend();
-    const extent = bounds(province.features.length ? province.features : areas2025.features);
-    if (extent) this.map.fitBounds(extent, { padding: 24, animate: false });
+    this.extent = bounds(province.features.length ? province.features : areas2025.features);
+    this.fitProvince();
+    // Until someone moves the map (a hand, or a panel's "show on map"), the whole province stays in
+    // view when its box changes size.
+    this.map.on('movestart', () => {
+      if (!this.fitting) this.operatorMoved = true;
+    });
+    this.map.on('resize', () => {
+      if (!this.operatorMoved) this.fitProvince();
+    });
     onLanguageChange(() => this.translate());
+  }
+
+  fitProvince() {
+    if (!this.extent) return;
+    this.fitting = true;
+    this.map.fitBounds(this.extent, { padding: 24, animate: false });
+    this.fitting = false;
   }
 
   addAreas(scheme, collection) {

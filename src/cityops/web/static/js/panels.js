@@ -1,6 +1,8 @@
 // Domain panels: each domain may ship ES modules (`Domain.panels`) that export `mount(root, context)`.
-// The dashboard lays them out as tabs below the map and hands every one the same context:
+// The dashboard lays them out as tabs beside the map's tab, in the map's box (so the page never scrolls
+// on a wall or a laptop), and hands every one the same context:
 //   context.map        the MapLibre map (add sources and layers with ids prefixed by the domain name)
+//   context.showMap()  bring the map's tab to the front (before flying to a place)
 //   context.mapView    the kernel's MapView (area names, schemes)
 //   context.catalogue  domains, entity types and metrics from /api/meta
 //   context.principal  who is signed in ({name, role, ...})
@@ -34,17 +36,19 @@ export class LiveEvents {
 }
 
 export class DomainPanels {
-  constructor({ root, tabs, body }, shared) {
-    Object.assign(this, { root, tabs, body, shared });
+  // `mapTab`: the map's own tab, shown first; the panels cover it when chosen.
+  constructor({ root, tabs, body, mapTab }, shared) {
+    Object.assign(this, { root, tabs, body, mapTab });
+    this.shared = { ...shared, showMap: () => this.show(null) };
     this.entries = [];
+    this.mapTab.addEventListener('click', () => this.show(null));
   }
 
   async mountAll(panels) {
     if (panels.length === 0) return;
-    this.root.hidden = false;
     for (const panel of panels) this.add(panel);
     onLanguageChange(() => this.retitle());
-    this.show(this.entries[0]);
+    this.show(null);
     await Promise.all(this.entries.map((entry) => this.load(entry)));
   }
 
@@ -64,13 +68,16 @@ export class DomainPanels {
     this.entries.push(entry);
   }
 
+  // `entry` null: the map. The map stays laid out underneath, so flying to a place works from a panel.
   show(entry) {
+    this.mapTab.setAttribute('aria-selected', String(entry === null));
+    this.root.hidden = entry === null;
     for (const other of this.entries) {
       const selected = other === entry;
       other.tab.setAttribute('aria-selected', String(selected));
       other.section.hidden = !selected;
     }
-    for (const handler of entry.showHandlers) handler();
+    if (entry) for (const handler of entry.showHandlers) handler();
   }
 
   retitle() {
