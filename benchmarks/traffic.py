@@ -1,6 +1,6 @@
 """Video analytics throughput and counting accuracy on CPU.
 
-    .venv/bin/python benchmarks/traffic.py [--runs 3] [--cameras 9] [--model ../shared/models/nanodet.onnx]
+    .venv/bin/python benchmarks/traffic.py [--runs 3] [--cameras 9] [--model var/models/nanodet.onnx]
 
 Measures, in one run, on synthetic 640x360 25 fps H.264 videos made by `cityops.traffic.demo.synthetic`:
   (a) motion pipeline frames/s (decode -> MOG2 gate -> blobs -> ByteTrack -> lines -> flow), every frame,
@@ -40,11 +40,13 @@ from cityops.traffic.analytics.counting import CountLine
 from cityops.traffic.analytics.pipeline import CameraConfig, process_camera, start_camera
 from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, size_bands, write_video
 from cityops.traffic.models.quantization import calibration_frames, quantize_detector, well_known_files
+from cityops.traffic.models.weights import WEIGHTS_FILE, default_models_dir
 from cityops.traffic.video.detector import NanoDetDetector
 from cityops.traffic.video.sources import SourceConfig
 
 REPO = Path(__file__).resolve().parent.parent
-MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
+# What `cityops traffic models` installs (the FP32 model; the benchmark quantises its own int8 copy).
+MODEL = default_models_dir() / WEIGHTS_FILE
 QUANTISE_HERE = Path("quantise-here")
 
 

@@ -25,13 +25,15 @@ from typing import Any, Literal
 from cityops.traffic.analytics.counting import CountLine
 from cityops.traffic.analytics.flow import TrafficFlowObserved
 from cityops.traffic.analytics.pipeline import CameraConfig, process_camera
+from cityops.traffic.models.weights import WEIGHTS_FILE, default_models_dir
 from cityops.traffic.video.detections import CLASSES, TrafficClass
 from cityops.traffic.video.detector import NanoDetDetector
 from cityops.traffic.video.sources import SourceConfig
 
 REPO = Path(__file__).resolve().parent.parent
 HANDCOUNT = REPO / "tests" / "traffic" / "footage" / "vtest_handcount.toml"
-MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
+# What `cityops traffic models` installs (the FP32 model; the benchmark quantises its own int8 copy).
+MODEL = default_models_dir() / WEIGHTS_FILE
 START = datetime(2025, 7, 1, 7, 0, tzinfo=UTC)
 
 

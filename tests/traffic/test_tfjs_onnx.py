@@ -21,6 +21,13 @@ from cityops.traffic.video.detector import NanoDetDetector
 
 # --- the real model --------------------------------------------------------------------------------
 
+# What the tf2onnx conversion (tensorflow-cpu 2.21.0, tf2onnx 1.17.0) of the same npm package gave on
+# dog.jpg and bus.jpg, recorded once by reference/record_tf2onnx.py: its interface, ~190 output values per
+# tensor (random positions and the largest values) and its detections.
+TF2ONNX = json.loads(
+    (Path(__file__).parent / "reference" / "tf2onnx_nanodet.json").read_text(encoding="utf-8")
+)
+
 
 def _run(path: Path, blob: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]:
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -28,38 +35,28 @@ def _run(path: Path, blob: NDArray[np.float32]) -> dict[str, NDArray[np.float32]
     return dict(zip(names, session.run(None, {session.get_inputs()[0].name: blob}), strict=True))
 
 
-def test_the_converted_model_has_the_shared_models_interface(
-    converted_model_path: Path, model_path: Path
-) -> None:
-    ours = ort.InferenceSession(str(converted_model_path), providers=["CPUExecutionProvider"])
-    theirs = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
-    for mine, shared in (
-        (ours.get_inputs(), theirs.get_inputs()),
-        (ours.get_outputs(), theirs.get_outputs()),
-    ):
-        assert [(t.name, t.shape, t.type) for t in mine] == [(t.name, t.shape, t.type) for t in shared]
+def test_the_converted_model_has_the_tf2onnx_interface(model_path: Path) -> None:
+    ours = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    assert [[t.name, t.shape, t.type] for t in ours.get_inputs()] == TF2ONNX["inputs"]
+    assert [[t.name, t.shape, t.type] for t in ours.get_outputs()] == TF2ONNX["outputs"]
 
 
 @pytest.mark.parametrize("photo", ["dog_jpg", "bus_jpg"])
 def test_outputs_match_the_tf2onnx_conversion_on_real_photos(
-    photo: str,
-    converted_model_path: Path,
-    model_path: Path,
-    detector: NanoDetDetector,
-    request: pytest.FixtureRequest,
+    photo: str, model_path: Path, detector: NanoDetDetector, request: pytest.FixtureRequest
 ) -> None:
     image = cv2.imread(str(request.getfixturevalue(photo)))
-    blob = detector.preprocess(image)
-    ours, shared = _run(converted_model_path, blob), _run(model_path, blob)
-    assert ours.keys() == shared.keys()
-    for name, values in shared.items():
-        assert np.abs(ours[name] - values).max() < 1e-4, name
-    found = NanoDetDetector(converted_model_path).detect(image)
-    expected = detector.detect(image)
-    assert len(expected) > 0
-    assert found.classes() == expected.classes()
-    np.testing.assert_allclose(found.boxes, expected.boxes, atol=0.5)
-    np.testing.assert_allclose(found.scores, expected.scores, atol=1e-4)
+    reference = TF2ONNX["photos"][photo]
+    ours = _run(model_path, detector.preprocess(image))
+    assert ours.keys() == reference["samples"].keys()
+    for name, sample in reference["samples"].items():
+        got = ours[name].ravel()[sample["index"]]
+        assert np.abs(got - np.array(sample["value"], dtype=np.float32)).max() < 1e-4, name
+    found = detector.detect(image)
+    assert len(reference["classes"]) > 0
+    assert [str(c) for c in found.classes()] == reference["classes"]
+    np.testing.assert_allclose(found.boxes, reference["boxes"], atol=0.5)
+    np.testing.assert_allclose(found.scores, reference["scores"], atol=1e-4)
 
 
 # --- tiny hand-built graphs ------------------------------------------------------------------------

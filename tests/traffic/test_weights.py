@@ -108,11 +108,11 @@ def test_from_the_npm_tarball(human_models_tgz: Path, tmp_path: Path) -> None:
 
 
 def test_from_an_unpacked_folder_gives_the_same_model(
-    package_folder: Path, converted_model_path: Path, tmp_path: Path
+    package_folder: Path, model_path: Path, tmp_path: Path
 ) -> None:
     code, output = models("--from", str(package_folder), "--dest", str(tmp_path))
     assert code == 0, output
-    assert sha256(tmp_path / WEIGHTS_FILE) == sha256(converted_model_path)
+    assert sha256(tmp_path / WEIGHTS_FILE) == sha256(model_path)
 
 
 def test_installed_weights_are_kept_unless_forced(package_folder: Path, tmp_path: Path) -> None:
