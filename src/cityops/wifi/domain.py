@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
 from cityops.core.rules.definitions import RuleTemplate
+from cityops.wifi.commands import build_commands
+from cityops.wifi.runtime import open_runtime
 from cityops.wifi.simulator import sample_access_points, simulate
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from cityops.core.kernel import Kernel
 
 FOLDER = Path(__file__).parent
 
@@ -22,9 +30,22 @@ ACCESS_POINT = EntityType(
     ),
 )
 
+
+def router(kernel: Kernel) -> APIRouter:
+    from cityops.wifi.router import build_router
+
+    return build_router(kernel)
+
+
 DOMAIN = Domain(
     name="wifi",
     folder=FOLDER,
+    router=router,
+    setup=open_runtime,
+    commands=build_commands,
+    # FreeRADIUS and the devices authenticate themselves there (radius_routes.py, router.py).
+    public_paths=("/radius/", "/devices/"),
+    scoped_officers=True,
     entity_types=(ACCESS_POINT,),
     indicators=(
         Indicator(
