@@ -73,6 +73,8 @@ def daily_figures(conn: Connection, view: TenantView, by: Grouping, now_ms: int)
             group["devices"].add(row.client_mac)
         group["intervals"].append((max(row.started_ms, start), min(row.stopped_ms or now_ms, end)))
     availability = hotspot_availability(conn, view, start) if by == "hotspot" else {}
+    for hotspot in availability:  # a hotspot nobody used today still has its availability
+        groups[hotspot]  # the defaultdict creates its empty group
     result = []
     for key, group in sorted(groups.items()):
         result.append(
