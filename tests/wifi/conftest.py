@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from tests.api.conftest import headers_for  # noqa: F401  (the fixture, shared)
 
 from cityops.core.kernel import Kernel
 from cityops.core.store import write_transaction

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import HeadersFor
+from tests.conftest import HeadersFor
 from tests.wifi.conftest import World
 
 from cityops.core.access.accounts import Role
