@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain
+from cityops.core.domain import Domain, EntityType, translated
+from cityops.economy.parks import PARK_TYPE, sample_parks
 
 if TYPE_CHECKING:
     from fastapi import APIRouter
@@ -21,10 +22,28 @@ def router(kernel: Kernel) -> APIRouter:
     return build_router(kernel)
 
 
+async def simulate(kernel: Kernel) -> None:
+    from cityops.economy.demo import simulate as load_demo
+
+    await load_demo(kernel)
+
+
 def setup(kernel: Kernel) -> None:
     from cityops.economy.setup import load_reference
 
     load_reference(kernel)
 
 
-DOMAIN = Domain(name="economy", folder=FOLDER, router=router, setup=setup)
+INDUSTRIAL_PARK = EntityType(
+    type=PARK_TYPE, title=translated(FOLDER, "industrial_park"), color="#7048e8", metrics=()
+)
+
+DOMAIN = Domain(
+    name="economy",
+    folder=FOLDER,
+    entity_types=(INDUSTRIAL_PARK,),
+    router=router,
+    setup=setup,
+    simulator=simulate,
+    sample_entities=sample_parks,
+)
