@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
 
 from cityops import __version__
-from cityops.api import auth, ingest, live, map, meta, opendata, operations, series, users
+from cityops.api import auth, ingest, live, map, meta, ngsild, opendata, operations, series, users
 from cityops.api.scoping import domain_guard
 from cityops.bridges.mqtt import MqttBridge
 from cityops.config import Settings
@@ -80,7 +80,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     kernel.setup_domains()
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.
-    for router in (ingest, map, series, meta, live, auth, users, operations, opendata):
+    for router in (ingest, map, series, meta, live, auth, users, operations, opendata, ngsild):
         app.include_router(router.router)
     for domain in kernel.domains:
         if domain.router is not None:

@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from cityops.core.domain import EntityType
-from cityops.core.schema import entities, metrics
+from cityops.core.schema import entities, latest, metrics, observations, rollups
 from cityops.core.store import write_transaction
 
 URN_PATTERN = re.compile(
@@ -142,3 +142,20 @@ class EntityRegistry:
             ref = EntityRef(entity_id, urn, entity_type, name)
             self._by_urn[urn] = ref
         return ref, area
+
+    def delete(self, urn: str, on_write: OnWrite | None = None) -> bool:
+        """Delete an entity with its observations and rollups; False when there is none.
+        `on_write` gets (conn, before, {}) in the same transaction (the audit log)."""
+        with self._lock, write_transaction(self._engine) as conn:
+            existing = self._by_urn.get(urn)
+            if existing is None:
+                return False
+            columns = [entities.c[name] for name in AUDITED_COLUMNS]
+            before = dict(conn.execute(select(*columns).where(entities.c.id == existing.id)).one()._mapping)
+            for table in (observations, rollups, latest):
+                conn.execute(delete(table).where(table.c.entity_id == existing.id))
+            conn.execute(delete(entities).where(entities.c.id == existing.id))
+            if on_write is not None:
+                on_write(conn, before, {})
+            del self._by_urn[urn]
+        return True

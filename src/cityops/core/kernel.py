@@ -123,6 +123,14 @@ class Kernel:
         await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, lon, lat, area))
         return ref, area
 
+    async def delete_entity(self, urn: str, actor: str) -> bool:
+        """Delete an entity, its observations and rollups (audited as `entity.delete`); False if none."""
+
+        def audited(conn: Connection, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
+            audit.record(conn, actor, "entity.delete", f"entity:{urn}", before, None)
+
+        return await anyio.to_thread.run_sync(self.registry.delete, urn, audited)
+
     def setup_domains(self) -> None:
         """Start every domain that keeps state (`Domain.setup`); one already set up is left as it is."""
         for domain in self.domains:

@@ -1,0 +1,11 @@
+"""The NGSI-LD API (ETSI GS CIM 009) at `/ngsi-ld/v1`: a view over the kernel's entities and
+observations, for FIWARE clients (docs/ngsild.md)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cityops.api.ngsild import entities
+
+router = APIRouter()
+router.include_router(entities.router)
