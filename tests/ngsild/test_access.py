@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from tests.api.conftest import HeadersFor
+from tests.conftest import HeadersFor
 from tests.ngsild.test_entities import BASE, ERRORS, access_point, now_iso
 
 from cityops.core.access.accounts import Role
