@@ -34,6 +34,7 @@ from cityops.config import Settings
 from cityops.core.access.accounts import NewUser, Role, create_user
 from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
+from cityops.core.store import write_transaction
 from cityops.web import vendor
 
 REPO = Path(__file__).resolve().parent.parent
@@ -120,7 +121,8 @@ def headers_for(kernel: Kernel) -> HeadersFor:
 
     def make(role: Role, agency_code: str | None = None, area_codes: tuple[str, ...] = ()) -> dict[str, str]:
         name = f"{role.value.replace('_', '-')}-{next(serial)}"
-        with kernel.engine.begin() as conn:
+        # BEGIN IMMEDIATE: a server under test may be writing (a deferred read-then-write would fail).
+        with write_transaction(kernel.engine) as conn:
             if role is Role.DEVICE:
                 issued = issue_token(conn, name, "device", None, actor="tests")
             else:
