@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cityops.api.ngsild import entities
+from cityops.api.ngsild import batch, entities
 
 router = APIRouter()
-router.include_router(entities.router)
+for part in (entities, batch):
+    router.include_router(part.router)

@@ -21,6 +21,7 @@ from cityops.api.ngsild.writing import (
     delete_attribute,
     delete_entity,
     existing,
+    flush,
     replace_entity,
     update_attributes,
 )
@@ -97,7 +98,9 @@ async def query_entities(
 async def create_entity(request: Request, caller: CallerDep) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
-    urn = await create(writer_of(request, caller, context), body)
+    writer = writer_of(request, caller, context)
+    urn = await create(writer, body)
+    await flush(writer)
     return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{urn}"})
 
 
@@ -130,6 +133,7 @@ async def replace(request: Request, caller: CallerDep, entity_id: str) -> Respon
     if "type" in body and context.stored_name(str(body["type"])) != entity.type:
         raise bad_data("type: an entity's type cannot change")
     await replace_entity(writer, entity, body)
+    await flush(writer)
     return Response(status_code=204)
 
 
@@ -149,6 +153,7 @@ async def append_attributes(
     entity = await existing(writer, entity_id)
     overwrite = "noOverwrite" not in (options or "").split(",")
     outcome = await update_attributes(writer, entity, body, overwrite=overwrite, only_existing=False)
+    await flush(writer)
     return partial_or_done(outcome, context)
 
 
@@ -159,6 +164,7 @@ async def update_entity_attributes(request: Request, caller: CallerDep, entity_i
     writer = writer_of(request, caller, context)
     entity = await existing(writer, entity_id)
     outcome = await update_attributes(writer, entity, body, overwrite=True, only_existing=True)
+    await flush(writer)
     return partial_or_done(outcome, context)
 
 
@@ -182,6 +188,7 @@ async def update_attribute(request: Request, caller: CallerDep, entity_id: str, 
     merged = {k: v for k, v in current.items() if k not in ("observedAt",) or name not in entity.metrics}
     merged.update(patch)
     await update_attributes(writer, entity, {attr_id: merged}, overwrite=True, only_existing=True)
+    await flush(writer)
     return Response(status_code=204)
 
 
@@ -194,6 +201,7 @@ async def replace_attribute(request: Request, caller: CallerDep, entity_id: str,
     if context.stored_name(attr_id) not in entity.normalized_attributes():
         raise not_found(f"{attr_id} of {entity_id}", "attribute")
     await update_attributes(writer, entity, _single(body, attr_id), overwrite=True, only_existing=True)
+    await flush(writer)
     return Response(status_code=204)
 
 

@@ -12,6 +12,7 @@ and every other attribute lives in the entity's `attributes` JSON — a plain va
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any
 
 from cityops.api.ngsild.context import Context
 from cityops.api.ngsild.errors import bad_data
+from cityops.core.ingest import EARLIEST_MS, FUTURE_TOLERANCE_MS
 
 ATTRIBUTE_TYPES = frozenset(("Property", "Relationship", "GeoProperty", "LanguageProperty"))
 ENTITY_MEMBERS = frozenset(("id", "type", "@context", "scope", "createdAt", "modifiedAt"))
@@ -229,4 +231,9 @@ def _observation(attribute: dict[str, Any], field_name: str) -> tuple[float, int
     if not isinstance(value, int | float) or not math.isfinite(value):
         raise bad_data(f"{field_name}: a metric's value must be a finite number")
     observed = attribute.get("observedAt")
-    return float(value), None if observed is None else parse_time(observed, f"{field_name}.observedAt")
+    if observed is None:
+        return float(value), None
+    ms = parse_time(observed, f"{field_name}.observedAt")
+    if not EARLIEST_MS <= ms <= time.time() * 1000 + FUTURE_TOLERANCE_MS:
+        raise bad_data(f"{field_name}.observedAt: is before 2000 or more than 24 hours in the future")
+    return float(value), ms

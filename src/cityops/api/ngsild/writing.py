@@ -31,6 +31,8 @@ class Writer:
     caller: Caller
     context: Context
     max_points: int
+    # Metric values waiting to be stored in one batch by `flush` (one transaction for a whole request).
+    pending: list[tuple[str, str, float, int | None]] = field(default_factory=list)
 
     @property
     def actor(self) -> str:
@@ -87,8 +89,14 @@ async def create(writer: Writer, body: Any) -> str:
         fragment.location,
         fragment.attributes,
     )
-    await record(writer.kernel, writer.actor, observations_of(urn, fragment), writer.max_points)
+    writer.pending.extend(observations_of(urn, fragment))
     return urn
+
+
+async def flush(writer: Writer) -> None:
+    """Store the metric values the request wrote."""
+    points, writer.pending[:] = list(writer.pending), []
+    await record(writer.kernel, writer.actor, points, writer.max_points)
 
 
 async def existing(writer: Writer, urn: str) -> StoredEntity:
@@ -146,7 +154,7 @@ async def update_attributes(
     changed = name != entity.name or location != entity.location or attributes != entity.attributes
     if changed:
         await save(writer.kernel, writer.actor, entity.urn, name, location, attributes)
-    await record(writer.kernel, writer.actor, observations, writer.max_points)
+    writer.pending.extend(observations)
     return outcome
 
 
@@ -163,7 +171,7 @@ async def replace_entity(writer: Writer, entity: StoredEntity, body: dict[str, A
         fragment.location,
         fragment.attributes,
     )
-    await record(writer.kernel, writer.actor, observations_of(entity.urn, fragment), writer.max_points)
+    writer.pending.extend(observations_of(entity.urn, fragment))
 
 
 async def delete_attribute(writer: Writer, entity: StoredEntity, name: str) -> None:
