@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cityops.api.ngsild import batch, entities
+from cityops.api.ngsild import batch, entities, temporal
 
 router = APIRouter()
-for part in (entities, batch):
+for part in (entities, batch, temporal):
     router.include_router(part.router)
