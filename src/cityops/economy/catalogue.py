@@ -180,7 +180,11 @@ def create(conn: Connection, new: Series, actor: str) -> bool:
 
 
 def all_series(conn: Connection) -> dict[str, Series]:
-    return {row.code: Series.from_row(row) for row in conn.execute(select(series).order_by(series.c.code))}
+    """Every series: the built-in ones in the statistics office's order, then the operator's by code."""
+    order = {s.code: position for position, s in enumerate(BUILTIN)}
+    found = [Series.from_row(row) for row in conn.execute(select(series))]
+    found.sort(key=lambda s: (order.get(s.code, len(order)), s.code))
+    return {s.code: s for s in found}
 
 
 def _row(s: Series, now: int) -> dict[str, Any]:

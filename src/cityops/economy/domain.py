@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain, EntityType, translated
+from cityops.core.domain import Domain, EntityType, Panel, translated
 from cityops.economy.parks import PARK_TYPE, sample_parks
 
 if TYPE_CHECKING:
@@ -46,4 +46,5 @@ DOMAIN = Domain(
     setup=setup,
     simulator=simulate,
     sample_entities=sample_parks,
+    panels=(Panel("economy", "panel.js", "panel.tab", order=40),),
 )

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from cityops.core.indicators import Inputs
 from cityops.core.schema import areas
 from cityops.core.store import write_transaction
-from cityops.economy import comparison, investment, programme
+from cityops.economy import comparison, investment, panel_data, programme
 from cityops.economy.comparison import VN
 from cityops.economy.did import ComparisonError, Locality, difference_in_differences
 from cityops.economy.routes_series import actor_of, field_error, language
@@ -109,6 +109,20 @@ def programme_router(kernel: Kernel) -> APIRouter:
                     "indicators": values,
                     "localities": programme.localities(conn),
                 }
+
+        return await anyio.to_thread.run_sync(read)
+
+    @router.get("/panel", summary="What the dashboard panel shows: series, rankings, programme board")
+    async def get_panel(
+        year: Annotated[int | None, Query(ge=1900, le=2199)] = None,
+        through: Annotated[int, Query(ge=1, le=12)] = 12,
+        today: date | None = None,
+    ) -> dict[str, Any]:
+        chosen_day = today or datetime.now(VN).date()
+
+        def read() -> dict[str, Any]:
+            with engine.connect() as conn:
+                return panel_data.panel(conn, year or chosen_day.year, through, chosen_day)
 
         return await anyio.to_thread.run_sync(read)
 
