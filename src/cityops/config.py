@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     domains: list[str] | None = Field(
         default=None, description="Domains to run (entry point names); all installed ones when unset."
     )
+    max_request_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="Largest request body on every route that declares no larger limit (413 past it).",
+    )
     max_body_bytes: int = Field(
         default=16 * 1024 * 1024, ge=1024, description="Largest accepted ingestion request body."
     )

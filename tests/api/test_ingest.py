@@ -105,8 +105,10 @@ def test_malformed_json_and_wrong_content_type(client: TestClient) -> None:
 def test_payload_over_limit_is_refused(client: TestClient, kernel: Kernel) -> None:
     limit = client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
     body = orjson.dumps({"points": [point()], "pad": "x" * limit})
+    declared = client.post("/api/ingest", content=body, headers={"content-type": "application/json"})
+    assert declared.status_code == 413
     detail = post_and_expect(
-        client, None, 413, "body", content=body, headers={"content-type": "application/json"}
+        client, None, 413, "body", content=iter([body]), headers={"content-type": "application/json"}
     )
     assert str(limit) in detail["msg"]
     assert count(kernel, observations) == 0

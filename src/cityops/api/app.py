@@ -12,7 +12,19 @@ from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
 
 from cityops import __version__
-from cityops.api import auth, ingest, live, map, meta, ngsild, opendata, operations, series, users
+from cityops.api import (
+    auth,
+    ingest,
+    live,
+    map,
+    meta,
+    ngsild,
+    opendata,
+    operations,
+    request_limits,
+    series,
+    users,
+)
 from cityops.api.scoping import domain_guard
 from cityops.bridges.mqtt import MqttBridge
 from cityops.config import Settings
@@ -70,7 +82,9 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Trung tâm điều hành thành phố thông minh — Smart City Intelligent Operations Center",
         lifespan=lifespan,
+        max_body_size=settings.max_request_bytes,
     )
+    request_limits.install(app)
     app.state.kernel = kernel
     app.state.settings = settings
     app.state.rules = kernel.rules
@@ -80,7 +94,10 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     kernel.setup_domains()
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);
     # domain routers are guarded as a whole.
-    for router in (ingest, map, series, meta, live, auth, users, operations, opendata, ngsild):
+    # Ingestion interfaces take batches up to `max_body_bytes`; everything else `max_request_bytes`.
+    for ingestion in (ingest, ngsild):
+        app.include_router(ingestion.router, max_body_size=settings.max_body_bytes)
+    for router in (map, series, meta, live, auth, users, operations, opendata):
         app.include_router(router.router)
     for domain in kernel.domains:
         if domain.router is not None:

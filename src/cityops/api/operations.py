@@ -26,7 +26,7 @@ from cityops.api.alert_summary import MAX_PER_RULE, summarise
 from cityops.api.auth import Reader, Writer, problem, require
 from cityops.api.scoping import ensure_in_scope, incident_place, restrict
 from cityops.core.access.accounts import Principal, Role
-from cityops.core.incidents.attachments import AttachmentError
+from cityops.core.incidents.attachments import MULTIPART_OVERHEAD, AttachmentError, multipart_limit
 from cityops.core.incidents.desk import (
     ACTIVE,
     Guard,
@@ -47,7 +47,6 @@ from cityops.core.schema_operations import incidents
 router = APIRouter(tags=["operations"])
 
 T = TypeVar("T")
-MULTIPART_OVERHEAD = 64 * 1024
 
 # Rules and alerts: leaders (and the anonymous wall screen) read them; agency officers do not.
 RoomReader = Annotated[
@@ -421,6 +420,7 @@ async def get_attachments(request: Request, principal: Reader, incident_id: int)
     "/api/incidents/{incident_id}/attachments",
     status_code=201,
     summary="Attach a file (multipart field `file`; at most 10 MiB)",
+    max_body_size=multipart_limit(1),
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import anyio.to_thread
 from fastapi import APIRouter, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import Connection
 
 from cityops.api.auth import Admin, Person
@@ -76,6 +76,14 @@ class UserChangesIn(BaseModel):
     password: Annotated[str | None, Field(max_length=1024, description="a new password (ends sessions)")] = (
         None
     )
+
+    @field_validator("display_name", "role", "area_codes", "disabled", "password", mode="before")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        """Leaving a field out keeps it; only `agency_code` may be cleared with null."""
+        if value is None:
+            raise ValueError("may not be null: leave the field out to keep it")
+        return value
 
 
 @router.get("/api/users", summary="Accounts (admin)")

@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from cityops.core.access.accounts import Principal
+from cityops.core.incidents.attachments import multipart_limit
 from cityops.core.kernel import Kernel
 from cityops.reports.desk import ReportDesk
 from cityops.reports.errors import ReportError, TooManyReports
@@ -26,6 +27,7 @@ from cityops.reports.submission import MAX_FILES, Submission, Upload, parse_coor
 from cityops.reports.throttle import SubmissionThrottle
 
 FORM_COOKIE = "cityops_report_form"
+FORM_BODY_LIMIT = multipart_limit(MAX_FILES)
 PUBLIC = "/public"
 LANGS = ("vi", "en", "ja")
 
@@ -101,6 +103,7 @@ def build_router(kernel: Kernel) -> APIRouter:
         summary="Send a report (multipart form: service_code, description, lat/long or address_string, "
         "media files ≤ 10 MB each, name, email, phone — contact is never published); "
         "429 with Retry-After past the per-address limit",
+        max_body_size=FORM_BODY_LIMIT,
     )
     async def submit(request: Request) -> Response:
         try:
@@ -130,7 +133,12 @@ def build_router(kernel: Kernel) -> APIRouter:
         page = render("form.html", language(lang), categories=table.categories, token=token, values={})
         return with_form_cookie(page, token)
 
-    @router.post(f"{PUBLIC}/form", response_class=HTMLResponse, summary="The citizens' form, sent")
+    @router.post(
+        f"{PUBLIC}/form",
+        response_class=HTMLResponse,
+        summary="The citizens' form, sent",
+        max_body_size=FORM_BODY_LIMIT,
+    )
     async def form_sent(request: Request, lang: str = "vi") -> HTMLResponse:
         lang = language(lang)
         token = secrets.token_urlsafe(32)

@@ -149,7 +149,9 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
             "stats": _stats(runtime),
         }
 
-    @router.put("/catalogue/procedures", summary="Add or replace procedures by code")
+    @router.put(
+        "/catalogue/procedures", summary="Add or replace procedures by code", max_body_size=EVENTS_MAX_BYTES
+    )
     async def put_procedures(items: list[Procedure]) -> dict[str, Any]:
         await _save(runtime, procedures=items)
         return {"saved": len(items), "procedures": len(runtime.catalogue.procedures)}
@@ -166,7 +168,11 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
                 raise field_error(422, "on", f"{on!r} is not an ISO date (2025-07-01)", "query") from None
         return [a.model_dump(mode="json") for a in runtime.catalogue.agencies(day)]
 
-    @router.put("/catalogue/agencies", summary="Add or replace agency versions by (code, valid_from)")
+    @router.put(
+        "/catalogue/agencies",
+        summary="Add or replace agency versions by (code, valid_from)",
+        max_body_size=EVENTS_MAX_BYTES,
+    )
     async def put_agencies(items: list[Agency]) -> dict[str, Any]:
         await _save(runtime, agencies=items)
         return {"saved": len(items), "agencies": len(runtime.catalogue.agencies())}
@@ -210,6 +216,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
         "/imports",
         status_code=201,
         summary="Import a file of dossiers (CSV, XLSX, JSON, NDJSON): all or nothing, idempotent per code",
+        max_body_size=IMPORT_MAX_BYTES,
         openapi_extra={
             "requestBody": {"content": {m: {"schema": {"type": "string"}} for m in MEDIA_FORMATS}}
         },
@@ -246,7 +253,11 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
 
         return await anyio.to_thread.run_sync(read)
 
-    @router.post("/events", summary="Status-change events (JSON or NDJSON): all or nothing per request")
+    @router.post(
+        "/events",
+        summary="Status-change events (JSON or NDJSON): all or nothing per request",
+        max_body_size=EVENTS_MAX_BYTES,
+    )
     async def post_events(request: Request) -> Any:
         items = await json_items(request)
         try:
@@ -258,7 +269,11 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
         await scan_alerts()
         return report.to_dict()
 
-    @router.post("/ratings", summary="Citizens' ratings and complaints (JSON or NDJSON)")
+    @router.post(
+        "/ratings",
+        summary="Citizens' ratings and complaints (JSON or NDJSON)",
+        max_body_size=EVENTS_MAX_BYTES,
+    )
     async def post_ratings(request: Request) -> Any:
         items = await json_items(request)
         try:

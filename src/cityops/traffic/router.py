@@ -94,6 +94,7 @@ def build_router(kernel: Kernel) -> APIRouter:
         SNAPSHOT_PATH,
         status_code=201,
         summary="Post a camera's latest picture (part `image`: JPEG ≤ 2 MB) and overlay (part `overlay`: JSON)",
+        max_body_size=MAX_IMAGE_BYTES + MAX_OVERLAY_BYTES + 64 * 1024,
         openapi_extra={
             "requestBody": {
                 "content": {

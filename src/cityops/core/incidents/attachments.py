@@ -46,6 +46,15 @@ ALLOWED_TYPES = frozenset(
     )
 )
 CHUNK = 1024 * 1024
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the most `max_attachment_bytes` may be set to
+MULTIPART_OVERHEAD = 64 * 1024  # part headers, boundaries and small fields beside the files
+
+
+def multipart_limit(files: int) -> int:
+    """The largest multipart request body carrying `files` files of at most `MAX_FILE_BYTES`."""
+    return files * MAX_FILE_BYTES + MULTIPART_OVERHEAD
+
+
 SNIFF_BYTES = 8192
 NAME_LIMIT = 120
 

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, Engine, Row, Select, func, ins
 from cityops.core import audit
 from cityops.core.bus import Bus, Unsubscribe
 from cityops.core.events import AlertCleared, AlertRaised, Event
-from cityops.core.incidents.attachments import AttachmentFolder, SavedFile
+from cityops.core.incidents.attachments import MAX_FILE_BYTES, AttachmentFolder, SavedFile
 from cityops.core.incidents.rows import (
     ACTIVE,
     STATES,
@@ -100,7 +100,7 @@ class IncidentSettings(BaseModel):
     attachments_dir: Path = Field(
         default=Path("var/attachments"), description="Where attachments are stored."
     )
-    max_attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1, le=10 * 1024 * 1024)
+    max_attachment_bytes: int = Field(default=MAX_FILE_BYTES, ge=1, le=MAX_FILE_BYTES)
     sla: dict[Severity, SlaTarget] = Field(
         default_factory=lambda: dict(DEFAULT_SLA), description="Minutes to acknowledge and to resolve."
     )

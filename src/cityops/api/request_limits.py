@@ -1,0 +1,68 @@
+"""How large a request may be, what a refusal echoes, and numbers out of the store's range.
+
+Every request body is limited before it is read (Starlette's body limit: the declared Content-Length is
+checked at the first read, streamed bytes are counted as they come): `Settings.max_request_bytes` by
+default, more where a route declares it (`max_body_size=` on the route or on `include_router`). A body
+past its limit gets 413 naming the limit. A 422 never echoes what was sent (FastAPI's own handler
+returns each wrong field's `input`, however large): only where and why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
+from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+
+ECHOED_FIELDS = ("type", "loc", "msg", "ctx")
+INT64_MAX = 2**63 - 1
+
+
+def beyond_int64(text: str) -> bool:
+    digits = text.strip().removeprefix("-").removeprefix("+")
+    return digits.isdigit() and int(digits) > INT64_MAX
+
+
+def too_large(limit: int | None) -> list[dict[str, Any]]:
+    message = "is larger than the limit" + ("" if limit is None else f" of {limit} bytes")
+    return [{"loc": ["body"], "field": "body", "msg": message, "limit": limit}]
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 413 and exc.detail == "Content Too Large":  # Starlette's body limit
+        return JSONResponse({"detail": too_large(request.scope.get(MAX_BODY_SIZE_SCOPE_KEY))}, 413)
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{key: error[key] for key in ECHOED_FIELDS if key in error} for error in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    params = [("path", k, v) for k, v in request.path_params.items() if isinstance(v, str)]
+    params += [("query", k, v) for k, v in request.query_params.multi_items()]
+    wrong = [(where, name) for where, name, value in params if beyond_int64(value)]
+    if not wrong:
+        raise exc
+    message = f"is out of range: at most {INT64_MAX}"
+    errors = [
+        {"loc": [where, name], "field": name, "msg": message, "type": "int_range"} for where, name in wrong
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    # SQLite's driver raises OverflowError for an integer past 64 bits; PostgreSQL's a DataError.
+    app.add_exception_handler(OverflowError, _out_of_range)
+    app.add_exception_handler(DataError, _out_of_range)
