@@ -20,6 +20,21 @@ def _error(status: int, errors: list[FieldError]) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": [e.to_dict() for e in errors]})
 
 
+async def read_limited_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is larger than `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @router.post(
     "/api/ingest",
     status_code=202,
@@ -50,7 +65,10 @@ async def ingest(request: Request, principal: Ingestor) -> Any:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type not in ("application/json", *NDJSON_TYPES):
         return _error(415, [FieldError(None, "content-type", "use application/json or application/x-ndjson")])
-    body = await request.body()  # at most `max_body_bytes`: the app includes this router with that limit
+    body = await read_limited_body(request, settings.max_body_bytes)
+    if body is None:
+        message = f"the body is larger than the limit of {settings.max_body_bytes} bytes"
+        return _error(413, [FieldError(None, "body", message)])
     try:
         if media_type == "application/json":
             raw, lines = parse_json(body), None
