@@ -3,7 +3,10 @@
 Counting every time a box centre changes side double-counts: boxes jitter by a few pixels, so a vehicle
 sitting on the line flips sides many times. Here a track has a side only once its anchor is more than
 `hysteresis_px` away from the line; it is counted when that established side flips, only where it
-crosses the segment itself (not its extension), and at most once per track and direction.
+crosses the segment itself (not its extension), and at most once per track and direction. A new track's
+side starts from where the tracker first saw it (`TrackedObject.born`), not where it was confirmed: at
+5 frames/s, or coming out from behind an occluder near the line, a vehicle is often confirmed only
+after it crossed.
 
 Direction: standing at `start` and looking at `end`, "forward" traffic crosses from left to right
 (in image coordinates, y pointing down). `directions` renames the two ways, e.g. ("inbound", "outbound").
@@ -83,7 +86,9 @@ class LineCounter:
         crossings = []
         for obj in objects:
             point = obj.point(self.line.anchor)
-            state = self._tracks.setdefault(obj.track_id, _TrackState())
+            state = self._tracks.get(obj.track_id)
+            if state is None:
+                state = self._tracks[obj.track_id] = self._first_state(obj)
             state.seen = time_s
             distance = self.line.signed_distance(point)
             side = (
@@ -108,6 +113,15 @@ class LineCounter:
         for track_id in [t for t, s in self._tracks.items() if time_s - s.seen > self._forget_s]:
             del self._tracks[track_id]
         return crossings
+
+    def _first_state(self, obj: TrackedObject) -> _TrackState:
+        born = obj.born_point(self.line.anchor)
+        if born is None:
+            return _TrackState()
+        distance = self.line.signed_distance(born)
+        if abs(distance) <= self.line.hysteresis_px:
+            return _TrackState()
+        return _TrackState(side=1 if distance > 0 else -1, last_point=born)
 
     def _on_segment(self, previous: Point | None, current: Point) -> bool:
         """Whether the path between the two positions met the segment (a small margin at the ends)."""

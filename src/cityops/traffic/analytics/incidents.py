@@ -2,6 +2,13 @@
 
 Each rule fires once per track (a stopped vehicle that drives off and stops again fires again). Distances
 are in metres where the camera is calibrated, else in pixels: set the thresholds to match.
+
+Dense traffic makes both rules hard. Passing traffic hides part of a stopped vehicle (its box shrinks,
+its anchor moves) or all of it for a few seconds (the tracker may give it a new id): a stopped vehicle
+stays stopped until it has been away from where it stopped for `moving_s`, and a new track that appears
+still where another stood still a moment ago inherits its waiting time. Boxes jitter and ids can swap
+between vehicles passing each other: wrong-way needs movement against the flow sustained for
+`min_duration_s`, step after step, with no jump larger than `min_travel` / 2 in one step.
 A stopped vehicle must keep being detected, so this needs the detector mode (background subtraction
 absorbs a vehicle that stands still into the background after `history` frames).
 """
@@ -43,10 +50,14 @@ class StoppedVehicleRule:
     tolerance: float = 1.5
     """How far (m, or px uncalibrated) a stopped vehicle's position may wander."""
     zone: Zone | None = None
+    moving_s: float = 1.0
+    """How long it must stay beyond `tolerance` to count as moving again (jitter and occlusion do not)."""
+    hidden_s: float = 10.0
+    """How long a place where a vehicle stood still is remembered for a new track appearing there."""
 
     def __post_init__(self) -> None:
-        if self.min_stopped_s <= 0 or self.tolerance <= 0:
-            raise ValueError("min_stopped_s, tolerance: must be positive")
+        if self.min_stopped_s <= 0 or self.tolerance <= 0 or self.moving_s < 0 or self.hidden_s < 0:
+            raise ValueError("min_stopped_s, tolerance: must be positive; moving_s, hidden_s: must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -58,12 +69,17 @@ class WrongWayRule:
     """Distance (m, or px uncalibrated) a track must cover against the flow before it counts."""
     max_cosine: float = -0.5
     """How opposed to the lane's direction the movement must be (-1 = exactly backwards)."""
+    min_duration_s: float = 1.0
+    """How long the movement against the flow must have lasted."""
 
     def __post_init__(self) -> None:
         if math.dist(*self.allowed) < 1:
             raise ValueError(f"allowed: the direction of zone {self.zone.name!r} needs two distinct points")
-        if not -1 <= self.max_cosine < 1 or self.min_travel <= 0:
-            raise ValueError("max_cosine, min_travel: need -1 <= max_cosine < 1 and min_travel > 0")
+        if not -1 <= self.max_cosine < 1 or self.min_travel <= 0 or self.min_duration_s < 0:
+            raise ValueError(
+                "max_cosine, min_travel, min_duration_s: need -1 <= max_cosine < 1, min_travel > 0 and "
+                "min_duration_s >= 0"
+            )
 
 
 @dataclass
@@ -71,6 +87,17 @@ class _Still:
     since: float
     at: Point
     fired: bool = False
+    seen: float = 0.0
+    previous: _Still | None = None
+    """Where it stood before this excursion, while the excursion is shorter than `moving_s`."""
+    left: float = 0.0
+
+
+@dataclass
+class _Against:
+    since: float
+    start: Point
+    last: Point
 
 
 @dataclass
@@ -79,7 +106,9 @@ class IncidentDetector:
     wrong_way: Sequence[WrongWayRule] = ()
     _still: dict[int, _Still] = field(default_factory=dict)
     _wrong: set[tuple[int, str]] = field(default_factory=set)
-    _travel: dict[tuple[int, str], Point] = field(default_factory=dict)
+    _travel: dict[tuple[int, str], _Against] = field(default_factory=dict)
+    _places: list[_Still] = field(default_factory=list)
+    """Where tracks that are gone stood still, for a new track appearing there."""
     _last_seen: dict[int, float] = field(default_factory=dict)
     forget_s: float = 60.0
 
@@ -97,8 +126,19 @@ class IncidentDetector:
                 incidents.extend(self._check_stopped(obj, position, time_s))
             for rule in self.wrong_way:
                 incidents.extend(self._check_wrong_way(rule, obj, position, time_s, history))
+        self._leave_places(objects, time_s)
         self._forget(objects, time_s)
         return incidents
+
+    def _leave_places(self, objects: Sequence[TrackedObject], time_s: float) -> None:
+        """Tracks not seen for a moment leave their still place behind, for a new track to take over."""
+        present = {obj.track_id for obj in objects}
+        for track_id, still in list(self._still.items()):
+            if track_id not in present and time_s - still.seen > 0.5:
+                kept = still.previous or still
+                if time_s - kept.since >= 2.0:
+                    self._places.append(kept)
+                del self._still[track_id]
 
     def _forget(self, objects: Sequence[TrackedObject], time_s: float) -> None:
         """Drop what is kept about tracks gone for `forget_s`, so a camera can run for months."""
@@ -119,10 +159,20 @@ class IncidentDetector:
             self._still.pop(obj.track_id, None)
             return []
         still = self._still.get(obj.track_id)
-        if still is None or math.dist(still.at, position) > rule.tolerance:
-            self._still[obj.track_id] = _Still(time_s, position)
-            return []
-        if still.fired or time_s - still.since < rule.min_stopped_s:
+        if still is None:
+            still = self._inherit(position, time_s) or _Still(time_s, position)
+        else:
+            previous = still.previous
+            if previous is not None and time_s - still.left > rule.moving_s:
+                still.previous = previous = None  # away for long enough: it really moved
+            if previous is not None and math.dist(previous.at, position) <= rule.tolerance:
+                still = previous  # back where it stood: jitter or a moment of occlusion
+            elif math.dist(still.at, position) > rule.tolerance:
+                left = still.left if previous is not None else time_s
+                still = _Still(time_s, position, previous=previous or still, left=left)
+        self._still[obj.track_id] = still
+        still.seen = time_s
+        if still.fired or still.previous is not None or time_s - still.since < rule.min_stopped_s:
             return []
         still.fired = True
         where = rule.zone.name if rule.zone is not None else "frame"
@@ -133,21 +183,40 @@ class IncidentDetector:
             )
         ]
 
+    def _inherit(self, position: Point, time_s: float) -> _Still | None:
+        """A still place left by a track that is gone, near `position`, seen within `hidden_s`."""
+        rule = self.stopped
+        assert rule is not None
+        self._places = [p for p in self._places if time_s - p.seen <= rule.hidden_s]
+        for place in self._places:
+            if math.dist(place.at, position) <= rule.tolerance:
+                self._places.remove(place)
+                return _Still(place.since, place.at, place.fired, seen=time_s)
+        return None
+
     def _check_wrong_way(
         self, rule: WrongWayRule, obj: TrackedObject, position: Point, time_s: float, history: MotionHistory
     ) -> list[Incident]:
         key = (obj.track_id, rule.zone.name)
         if key in self._wrong or not rule.zone.contains(obj.point(rule.zone.anchor)):
             return []
-        start = self._travel.setdefault(key, position)
-        moved = (position[0] - start[0], position[1] - start[1])
-        distance = math.hypot(*moved)
-        if distance < rule.min_travel:
-            return []
         lane = _direction(rule.allowed, history)
+        against = self._travel.get(key)
+        if against is None:
+            self._travel[key] = _Against(time_s, position, position)
+            return []
+        step = (position[0] - against.last[0], position[1] - against.last[1])
+        against.last = position
+        if math.hypot(*step) > rule.min_travel / 2 or step[0] * lane[0] + step[1] * lane[1] > 0:
+            # a jump (an id passed to another vehicle) or a step the right way: measure afresh from here
+            self._travel[key] = _Against(time_s, position, position)
+            return []
+        moved = (position[0] - against.start[0], position[1] - against.start[1])
+        distance = math.hypot(*moved)
+        if distance < rule.min_travel or time_s - against.since < rule.min_duration_s:
+            return []
         cosine = (moved[0] * lane[0] + moved[1] * lane[1]) / distance
         if cosine > rule.max_cosine:
-            self._travel[key] = position  # it went the right way: measure afresh from here
             return []
         self._wrong.add(key)
         detail = f"{distance:.1f} {history.unit} against the direction of traffic"

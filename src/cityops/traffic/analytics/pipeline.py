@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from cityops.traffic.analytics.analysis import CameraAnalysis
 from cityops.traffic.analytics.calibration import Calibration
-from cityops.traffic.analytics.counting import CountLine, Crossing, LineCounter
+from cityops.traffic.analytics.counting import CountLine, Crossing
 from cityops.traffic.analytics.flow import CongestionThresholds, FlowAggregator, TrafficFlowObserved
-from cityops.traffic.analytics.incidents import Incident, IncidentDetector, StoppedVehicleRule, WrongWayRule
-from cityops.traffic.analytics.tracking import MotionHistory, TrackedObject, VehicleTracker
-from cityops.traffic.analytics.zones import Zone, ZoneMonitor
+from cityops.traffic.analytics.incidents import Incident, StoppedVehicleRule, WrongWayRule
+from cityops.traffic.analytics.tracking import TrackedObject
+from cityops.traffic.analytics.zones import Zone
 from cityops.traffic.video.detections import CLASSES, Detections, TrafficClass
 from cityops.traffic.video.detector import NanoDetDetector
 from cityops.traffic.video.motion import BlobDetector, MotionGate, SizeBand
@@ -58,7 +59,8 @@ class CameraConfig:
     min_blob_area: float = 150.0
     motion_work_width: int = 320
     min_hits: int = 3
-    lost_track_s: float = 1.0
+    lost_track_s: float = 2.5
+    """How long a track is kept while hidden (behind a bus, a lamp post) before it is dropped."""
     thresholds: CongestionThresholds = field(default_factory=CongestionThresholds)
 
     def __post_init__(self) -> None:
@@ -177,15 +179,17 @@ class _Camera:
         use_gate = config.mode == "motion" or config.motion_gate
         self.gate = MotionGate(work_width=config.motion_work_width) if use_gate else None
         self.blobs = BlobDetector(min_area=config.min_blob_area, size_bands=config.size_bands)
-        self.tracker = VehicleTracker(
+        self.analysis = CameraAnalysis(
             frame_rate=config.source.sample_fps or 25.0,
+            lines=config.lines,
+            zones=config.zones,
+            stopped=config.stopped,
+            wrong_way=config.wrong_way,
+            calibration=config.calibration,
             min_hits=config.min_hits,
             lost_track_s=config.lost_track_s,
         )
-        self.history = MotionHistory(calibration=config.calibration)
-        self.counters = [LineCounter(line) for line in config.lines]
-        self.monitors = {zone.name: ZoneMonitor(zone) for zone in config.zones}
-        self.incidents = IncidentDetector(config.stopped, config.wrong_way)
+        self.monitors = self.analysis.monitors
         self.shape: tuple[int, int] | None = None
         self.tracked: list[TrackedObject] = []
         self.last_detection = float("-inf")
@@ -193,19 +197,14 @@ class _Camera:
     def step(self, frame: Frame) -> tuple[list[Crossing], list[Incident]]:
         time_s = frame.time_s
         if self.shape is not None and frame.size != self.shape:
-            self.tracker.reset()  # the picture changed size: old boxes mean nothing in it
+            self.analysis.tracker.reset()  # the picture changed size: old boxes mean nothing in it
         self.shape = frame.size
         self.report.frames += 1
-        detections = self._detect(frame)
-        objects = self.tracker.update(detections, time_s)
-        self.tracked = objects
-        self.history.update(objects, time_s)
-        crossings = [c for counter in self.counters for c in counter.update(objects, time_s, self.history)]
-        for crossing in crossings:
+        result = self.analysis.step(self._detect(frame), time_s)
+        self.tracked = result.objects
+        for crossing in result.crossings:
             self.report.counts[(crossing.line, crossing.direction, crossing.traffic_class.value)] += 1
-        for monitor in self.monitors.values():
-            monitor.update(objects, time_s, self.history)
-        return crossings, self.incidents.update(objects, time_s, self.history)
+        return result.crossings, result.incidents
 
     def _detect(self, frame: Frame) -> Detections:
         motion = self.gate.apply(frame.grey) if self.gate is not None else None

@@ -1,7 +1,8 @@
 """Identities across frames: ByteTrack from Roboflow's `trackers` (CPU, NumPy/SciPy, no torch).
 
-Only confirmed tracks (matched in `min_hits` consecutive detections) come out, so a one-frame false
-detection never reaches a counter. A track's class is the score-weighted vote of every detection it
+Only confirmed tracks (matched in `min_hits` detections) come out, so a one-frame false detection never
+reaches a counter; each carries where the tracker first saw it, so a vehicle confirmed only after it
+crossed a line (first seen behind an occluder, or at 5 frames/s) is still counted. A track's class is the score-weighted vote of every detection it
 was matched to, so one misread frame does not change what was counted. `MotionHistory` keeps each track's
 recent ground positions for speed, queues, stopped vehicles and wrong-way driving.
 """
@@ -17,6 +18,7 @@ import numpy as np
 import supervision as sv
 from numpy.typing import NDArray
 from trackers import ByteTrackTracker
+from trackers.utils.iou import BIoU
 
 from cityops.traffic.analytics.calibration import Calibration
 from cityops.traffic.video.detections import CLASSES, Detections, TrafficClass
@@ -31,11 +33,20 @@ class TrackedObject:
     traffic_class: TrafficClass
     box: tuple[float, float, float, float]
     score: float
+    born: tuple[float, float, float, float] | None = None
+    """The box where the tracker first saw this track, before it was confirmed."""
 
     def point(self, anchor: Anchor = "bottom") -> Point:
         """Bottom centre (where a vehicle touches the road, as lines and calibration expect) or centre."""
-        x1, y1, x2, y2 = self.box
-        return ((x1 + x2) / 2, y2 if anchor == "bottom" else (y1 + y2) / 2)
+        return _anchor_point(self.box, anchor)
+
+    def born_point(self, anchor: Anchor = "bottom") -> Point | None:
+        return None if self.born is None else _anchor_point(self.born, anchor)
+
+
+def _anchor_point(box: tuple[float, float, float, float], anchor: Anchor) -> Point:
+    x1, y1, x2, y2 = box
+    return ((x1 + x2) / 2, y2 if anchor == "bottom" else (y1 + y2) / 2)
 
 
 class VehicleTracker:
@@ -43,11 +54,12 @@ class VehicleTracker:
         self,
         *,
         frame_rate: float,
-        lost_track_s: float = 1.0,
+        lost_track_s: float = 2.5,
         min_hits: int = 3,
         activation_score: float = 0.4,
         high_score: float = 0.5,
         match_iou: float = 0.1,
+        match_buffer: float = 0.5,
         forget_s: float = 10.0,
     ) -> None:
         if frame_rate <= 0:
@@ -58,11 +70,17 @@ class VehicleTracker:
             lost_track_buffer=max(1, round(lost_track_s * 30)),  # counted in 30 fps frames by `trackers`
             frame_rate=frame_rate,
             track_activation_threshold=activation_score,
-            minimum_consecutive_frames=min_hits,
+            minimum_consecutive_frames=1,  # every match gets an id; confirmation is counted here
             minimum_iou_threshold=match_iou,
             high_conf_det_threshold=high_score,
+            # Boxes widened by `match_buffer` of their size before IoU (C-BIoU, Yang et al. 2023): at
+            # 5 frames/s a motorbike moves more than its own length between frames.
+            iou=BIoU(buffer_ratio=match_buffer),
         )
+        self._min_hits = min_hits
         self._votes: dict[int, Counter[int]] = {}
+        self._hits: Counter[int] = Counter()
+        self._born: dict[int, tuple[float, float, float, float]] = {}
         self._last_seen: dict[int, float] = {}
         self._forget_s = forget_s
 
@@ -70,6 +88,8 @@ class VehicleTracker:
         """Forget every track, e.g. when the picture changed size or the camera reconnected."""
         self._tracker.reset()
         self._votes.clear()
+        self._hits.clear()
+        self._born.clear()
         self._last_seen.clear()
 
     def update(self, detections: Detections, time_s: float) -> list[TrackedObject]:
@@ -81,12 +101,17 @@ class VehicleTracker:
         ):
             if track_id < 0:
                 continue
-            votes = self._votes.setdefault(int(track_id), Counter())
+            key = int(track_id)
+            votes = self._votes.setdefault(key, Counter())
             votes[int(label)] += max(1, round(float(score) * 100))
-            self._last_seen[int(track_id)] = time_s
-            winner = votes.most_common(1)[0][0]
+            self._last_seen[key] = time_s
             x1, y1, x2, y2 = (float(v) for v in box)
-            objects.append(TrackedObject(int(track_id), CLASSES[winner], (x1, y1, x2, y2), float(score)))
+            born = self._born.setdefault(key, (x1, y1, x2, y2))
+            self._hits[key] += 1
+            if self._hits[key] < self._min_hits:
+                continue
+            winner = votes.most_common(1)[0][0]
+            objects.append(TrackedObject(key, CLASSES[winner], (x1, y1, x2, y2), float(score), born))
         self._forget(time_s)
         return objects
 
@@ -94,6 +119,8 @@ class VehicleTracker:
         for track_id in [t for t, seen in self._last_seen.items() if now - seen > self._forget_s]:
             del self._last_seen[track_id]
             self._votes.pop(track_id, None)
+            self._hits.pop(track_id, None)
+            self._born.pop(track_id, None)
 
     @staticmethod
     def _to_supervision(detections: Detections) -> sv.Detections:
