@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     )
     max_batch_points: int = Field(default=200_000, ge=1, description="Most data points in one batch.")
     simulate: bool = Field(default=False, description="Run the domains' simulators (demo).")
+    outbound_private_allowed: bool = Field(
+        default=False,
+        description="Let NGSI-LD notification endpoints and camera streams be loopback, private or "
+        "link-local addresses (a closed network); the cloud metadata address stays refused.",
+    )
     publisher: str = Field(
         default="Trung tâm Điều hành thành phố thông minh",
         max_length=200,

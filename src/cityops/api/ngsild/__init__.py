@@ -3,10 +3,27 @@ observations, for FIWARE clients (docs/ngsild.md)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from cityops.api.ngsild import batch, entities, temporal
+from fastapi import APIRouter, FastAPI
 
-router = APIRouter()
-for part in (entities, batch, temporal):
+from cityops.api.ngsild import batch, entities, subscriptions, temporal
+from cityops.api.ngsild.notifications import Notifier
+
+
+@asynccontextmanager
+async def notifying(app: FastAPI) -> AsyncIterator[None]:
+    """Subscriptions' notifications run while the app runs."""
+    notifier = Notifier(app.state.kernel, app.state.settings.outbound_private_allowed)
+    app.state.ngsild_notifier = notifier
+    await notifier.start()
+    try:
+        yield
+    finally:
+        await notifier.stop()
+
+
+router = APIRouter(lifespan=notifying)
+for part in (entities, batch, temporal, subscriptions):
     router.include_router(part.router)

@@ -109,7 +109,7 @@ def _conditions(selection: Selection) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _keeps(selection: Selection, entity: StoredEntity) -> bool:
+def keeps(selection: Selection, entity: StoredEntity) -> bool:
     if selection.id_pattern is not None and selection.id_pattern.search(entity.urn) is None:
         return False
     if selection.geo is not None:
@@ -136,7 +136,7 @@ def find(kernel: Kernel, selection: Selection, offset: int, limit: int) -> tuple
             page = load(kernel, conn, query.offset(offset).limit(limit)) if limit else []
             return page, total
         needs_metrics = selection.attrs is not None or selection.q is not None
-        kept = [e for e in load(kernel, conn, query, metrics=needs_metrics) if _keeps(selection, e)]
+        kept = [e for e in load(kernel, conn, query, metrics=needs_metrics) if keeps(selection, e)]
         page = kept[offset : offset + limit]
         if not needs_metrics and page:
             attach_metrics(kernel, conn, page)

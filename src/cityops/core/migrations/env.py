@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from cityops.core import schema_operations  # noqa: F401  (put their tables on `metadata`)
+from cityops.core import schema_operations, schema_subscriptions  # noqa: F401  (put their tables on `metadata`)
 from cityops.core.access import schema as access_schema  # noqa: F401
 from cityops.core.schema import metadata
 

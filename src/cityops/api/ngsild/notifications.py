@@ -1,0 +1,272 @@
+"""Sending NGSI-LD notifications (clause 5.8.6): on a change of an entity a subscription watches, or every
+`timeInterval` seconds, the entities' current state goes by HTTP POST to the subscription's endpoint.
+
+- Changes come from the kernel's bus: `EntityUpserted` (name, place, attributes) and
+  `ObservationsRecorded` (the metrics of every series in the batch), so NGSI-LD writes, the REST API, MQTT
+  and the simulators all notify alike.
+- `throttling`: changes within the window are gathered and sent together at its end, each entity once in
+  its newest state — nothing is dropped.
+- Delivery is at least once: an attempt that fails (a connection error, a timeout, a status other than
+  2xx) is retried after 1, 2, 4 and 8 seconds; the subscription's record (`timesSent`, `timesFailed`,
+  `lastSuccess`, `lastFailure` and its reason) says how it went. Notifications waiting in memory are lost
+  if the server stops before they go (the subscriber sees the gap in `lastSuccess`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import anyio.to_thread
+import httpx
+import orjson
+from sqlalchemy import select, update
+
+from cityops.api.ngsild.context import body_context, link_header
+from cityops.api.ngsild.exchange import tenant_areas
+from cityops.api.ngsild.finding import find, keeps
+from cityops.api.ngsild.persistence import load_one
+from cityops.api.ngsild.representation import StoredEntity, iso, render
+from cityops.api.ngsild.subscriptions import Subscription, from_row
+from cityops.core.bus import Unsubscribe
+from cityops.core.events import EntityUpserted, Event, ObservationsRecorded
+from cityops.core.kernel import Kernel
+from cityops.core.outbound import OutboundRefused, check_outbound_url
+from cityops.core.schema import entities
+from cityops.core.schema_subscriptions import subscriptions
+from cityops.core.store import write_transaction
+
+log = logging.getLogger(__name__)
+
+RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0)  # pauses before the 2nd, 3rd... attempts
+TIMEOUT_SECONDS = 5.0
+MAX_ENTITIES = 1000  # per notification; a timeInterval subscription matching more sends several
+TICK_SECONDS = 0.25
+
+
+class Notifier:
+    def __init__(self, kernel: Kernel, allow_private: bool) -> None:
+        self.kernel = kernel
+        self.allow_private = allow_private
+        self._subscriptions: list[Subscription] = []
+        self._stale = True
+        self._pending: dict[str, set[str]] = defaultdict(set)  # subscription id -> entity URNs
+        self._last_sent: dict[str, float] = {}  # subscription id -> monotonic time of the last notification
+        self._client: httpx.AsyncClient | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe: list[Unsubscribe] = []
+        self.delivered = 0
+        self.retry_seconds = RETRY_SECONDS
+
+    # -- life --------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+        self._unsubscribe = [
+            self.kernel.bus.subscribe(EntityUpserted.subject, self._on_event),
+            self.kernel.bus.subscribe(ObservationsRecorded.subject, self._on_event),
+        ]
+        self._spawn(self._tick())
+
+    async def stop(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    def changed(self) -> None:
+        """A subscription was made, changed or deleted: read them again before the next notification."""
+        self._stale = True
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _current(self) -> list[Subscription]:
+        if self._stale:
+            self._stale = False
+            self._subscriptions = await anyio.to_thread.run_sync(self._load)
+        now_ms = self.kernel.now_ms()
+        return [s for s in self._subscriptions if s.live(now_ms)]
+
+    def _load(self) -> list[Subscription]:
+        with self.kernel.engine.connect() as conn:
+            rows = conn.execute(select(subscriptions)).all()
+        loaded = []
+        for row in rows:
+            try:
+                loaded.append(from_row(row))
+            except Exception:  # a subscription stored by an older version: skipped, not fatal
+                log.exception("subscription %s cannot be read", row.id)
+        return loaded
+
+    # -- changes -----------------------------------------------------------------------------------------
+    async def _on_event(self, event: Event) -> None:
+        changes = await self._changes(event)
+        if not changes:
+            return
+        for subscription in await self._current():
+            if subscription.interval_s is not None:
+                continue
+            for urn, (entity_type, names) in changes.items():
+                if _selected(subscription, urn, entity_type) and (
+                    subscription.watched is None or names is None or subscription.watched & names
+                ):
+                    self._pending[subscription.id].add(urn)
+
+    async def _changes(self, event: Event) -> dict[str, tuple[str, frozenset[str] | None]]:
+        """Entity URN -> (type, the attributes that changed; None: any)."""
+        if isinstance(event, EntityUpserted):
+            return {event.urn: (event.type, None)}
+        if not isinstance(event, ObservationsRecorded):
+            return {}
+        names = self.kernel.registry.metric_names
+        by_entity: dict[int, set[str]] = defaultdict(set)
+        for entity_id, metric_id, _ts, _value in event.newest:
+            if metric_id in names:
+                by_entity[entity_id].add(names[metric_id][1])
+        if not by_entity:
+            return {}
+
+        def urns() -> dict[int, tuple[str, str]]:
+            with self.kernel.engine.connect() as conn:
+                query = select(entities.c.id, entities.c.urn, entities.c.type).where(
+                    entities.c.id.in_(by_entity)
+                )
+                return {row.id: (row.urn, row.type) for row in conn.execute(query)}
+
+        found = await anyio.to_thread.run_sync(urns)
+        return {urn: (kind, frozenset(by_entity[i])) for i, (urn, kind) in found.items()}
+
+    # -- sending -----------------------------------------------------------------------------------------
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self._send_due()
+            except Exception:  # the loop must survive one bad subscription
+                log.exception("NGSI-LD notifications failed this round")
+
+    async def _send_due(self) -> None:
+        now = time.monotonic()
+        for subscription in await self._current():
+            last = self._last_sent.get(subscription.id)
+            if subscription.interval_s is not None:
+                if last is None or now - last >= subscription.interval_s:
+                    self._last_sent[subscription.id] = now
+                    self._spawn(self._periodic(subscription))
+                continue
+            urns = self._pending.get(subscription.id)
+            if not urns or (last is not None and now - last < subscription.throttling_s):
+                continue
+            self._pending[subscription.id] = set()
+            self._last_sent[subscription.id] = now
+            self._spawn(self._on_change(subscription, urns))
+
+    async def _areas(self, subscription: Subscription) -> frozenset[str] | None:
+        if subscription.tenant is None:
+            return None
+        return await anyio.to_thread.run_sync(tenant_areas, self.kernel, subscription.tenant)
+
+    async def _on_change(self, subscription: Subscription, urns: Iterable[str]) -> None:
+        areas = await self._areas(subscription)
+        selection = subscription.selection(areas)
+
+        def current() -> list[StoredEntity]:
+            found = [load_one(self.kernel, urn, areas) for urn in sorted(urns)]
+            return [e for e in found if e is not None and keeps(selection, e)]
+
+        matching = await anyio.to_thread.run_sync(current)
+        if matching:
+            await self._deliver(subscription, matching)
+
+    async def _periodic(self, subscription: Subscription) -> None:
+        areas = await self._areas(subscription)
+        selection = subscription.selection(areas)
+        page, _total = await anyio.to_thread.run_sync(find, self.kernel, selection, 0, MAX_ENTITIES)
+        matching = [e for e in page if _selected(subscription, e.urn, e.type)]
+        if matching:
+            await self._deliver(subscription, matching)
+
+    async def _deliver(self, subscription: Subscription, found: list[StoredEntity]) -> None:
+        context = subscription.context
+        data = [render(entity, context, subscription.format, subscription.attributes) for entity in found]
+        notification: dict[str, Any] = {
+            "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
+            "type": "Notification",
+            "subscriptionId": subscription.id,
+            "notifiedAt": iso(self.kernel.now_ms()),
+            "data": data,
+        }
+        headers = {"Content-Type": subscription.accept}
+        if subscription.accept == "application/ld+json":
+            notification["@context"] = body_context(context)
+        else:
+            headers["Link"] = link_header(context)
+        body = orjson.dumps(notification)
+        failure = None
+        for attempt, pause in enumerate((0.0, *self.retry_seconds)):
+            if attempt:
+                await asyncio.sleep(pause)
+            failure = await self._attempt(subscription.uri, body, headers)
+            if failure is None:
+                break
+        await anyio.to_thread.run_sync(self._record, subscription.id, failure)
+        if failure is None:
+            self.delivered += 1
+        else:
+            log.warning("notification of %s to %s failed: %s", subscription.id, subscription.uri, failure)
+
+    async def _attempt(self, uri: str, body: bytes, headers: dict[str, str]) -> str | None:
+        """None when the endpoint took the notification, else why not."""
+        assert self._client is not None
+        try:
+            check_outbound_url(uri, ("http", "https"), self.allow_private)  # its name may resolve anew
+            answer = await self._client.post(uri, content=body, headers=headers)
+        except OutboundRefused as refused:
+            return str(refused)
+        except httpx.HTTPError as error:
+            return f"{type(error).__name__}: {error}"[:500]
+        if 200 <= answer.status_code < 300:
+            return None
+        return f"the endpoint answered {answer.status_code}"
+
+    def _record(self, subscription_id: str, failure: str | None) -> None:
+        now_ms = self.kernel.now_ms()
+        values: dict[str, Any] = {
+            "times_sent": subscriptions.c.times_sent + 1,
+            "last_notification_ms": now_ms,
+        }
+        if failure is None:
+            values["last_success_ms"] = now_ms
+        else:
+            values |= {
+                "times_failed": subscriptions.c.times_failed + 1,
+                "last_failure_ms": now_ms,
+                "last_failure": failure,
+            }
+        with write_transaction(self.kernel.engine) as conn:
+            conn.execute(update(subscriptions).where(subscriptions.c.id == subscription_id).values(**values))
+
+
+def _selected(subscription: Subscription, urn: str, entity_type: str) -> bool:
+    if not subscription.selectors:
+        return True
+    for wanted_type, wanted_id, pattern in subscription.selectors:
+        if wanted_type != entity_type:
+            continue
+        if wanted_id is not None and wanted_id != urn:
+            continue
+        if pattern is not None and re.search(pattern, urn) is None:
+            continue
+        return True
+    return False
