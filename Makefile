@@ -8,8 +8,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), real test media
 # (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots,
 # the MQTT broker (Mosquitto) the MQTT bridge is tested against, FreeRADIUS with its rest module and
-# radclient (the wifi domain's AAA).
-APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic mosquitto \
+# radclient (the wifi domain's AAA), poppler-utils' pdftotext (the briefing's PDF read back).
+APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic poppler-utils mosquitto \
 	freeradius freeradius-rest freeradius-utils
 
 .PHONY: setup demo serve test lint typecheck pytest apt-test test-data clean

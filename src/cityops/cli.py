@@ -163,3 +163,51 @@ def ingest(
     finally:
         kernel.engine.dispose()
     typer.echo(f"Đã lưu {total} điểm dữ liệu / stored {total} data points")
+
+
+@app.command()
+def briefing(
+    month: Annotated[str, typer.Option(help="the month, YYYY-MM (2026-11)")],
+    lang: Annotated[str, typer.Option(help="vi, en or ja")] = "vi",
+    output: Annotated[
+        Path | None, typer.Option(help="the PDF to write (default: briefing-MONTH-LANG.pdf)")
+    ] = None,
+    html: Annotated[bool, typer.Option(help="write the HTML page instead of the PDF")] = False,
+    simulated: Annotated[
+        bool | None,
+        typer.Option(help="mark the indicator pages simulated (default: when the store is a demo's)"),
+    ] = None,
+    chromium: Annotated[Path, typer.Option(help="the Chromium that prints the PDF")] = Path(
+        "/usr/bin/chromium"
+    ),
+    database_url: DatabaseOption = None,
+) -> None:
+    """The monthly leadership briefing: a page per domain, every figure with its source, printed to PDF."""
+    from cityops.briefing import assemble, render
+    from cityops.core.kernel import Kernel
+
+    if lang not in ("vi", "en", "ja"):
+        raise typer.BadParameter("use vi, en or ja", param_hint="--lang")
+    try:
+        chosen = assemble.Month.parse(month)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--month") from None
+    settings = _settings(database_url)
+    target = output or Path(f"briefing-{month}-{lang}.{'html' if html else 'pdf'}")
+    typer.echo("Đang mở kho dữ liệu / opening the store…")
+    kernel = Kernel.open(settings.database_url, settings.domains, settings.node_modules)
+    try:
+        typer.echo("Đang khởi động các lĩnh vực / setting up the domains…")
+        kernel.setup_domains()
+        typer.echo("Đang tổng hợp số liệu / gathering the figures…")
+        pages = assemble.sections(kernel, chosen, lang, settings.simulate if simulated is None else simulated)
+    finally:
+        kernel.stop_domains()
+        kernel.engine.dispose()
+    page = render.html(pages, chosen, lang)
+    if html:
+        target.write_text(page, encoding="utf-8")
+    else:
+        typer.echo("Đang in PDF qua Chromium / printing the PDF through Chromium…")
+        render.pdf(page, target, chromium)
+    typer.secho(f"Đã ghi / written: {target} ({len(pages)} trang / pages)", fg=typer.colors.GREEN)

@@ -18,7 +18,7 @@ def test_demo_data_is_simulated_and_published_figures_stay(client: TestClient, k
     exports = next(r for r in rows if r["series"]["code"] == "exports")
     assert exports["period"] == "2026-01..10" and exports["simulated"] is True
     assert exports["change_pct"] is not None and exports["target"]["simulated"] is True
-    assert "simulated" in exports["source"]
+    assert "simulator" in exports["source"]
     published = client.get("/api/economy/overview", params={"year": 2021, "through": 9}).json()
     assert all(not r["simulated"] for r in published if r["period"] is not None)
     projects = client.get("/api/economy/projects").json()

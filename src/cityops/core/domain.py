@@ -8,7 +8,7 @@ holds `manifest.json`, `translations/{vi,en,ja}.json`, its entity types, ingesti
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -65,6 +65,32 @@ class Panel:
 
 
 @dataclass(frozen=True)
+class BriefingFigure:
+    """One figure of the monthly leadership briefing, with where it comes from. `value` is formatted by
+    the briefing in its language; `text` stands instead where the figure is not a number (a status)."""
+
+    label: str
+    value: float | None = None
+    unit: str = ""
+    change_pct: float | None = None  # on the same period a year earlier
+    qualifier: str = ""  # "over", "about"... in the briefing's language
+    text: str = ""
+    source: str = ""
+    simulated: bool = False
+
+
+@dataclass(frozen=True)
+class BriefingSection:
+    """A page of the monthly leadership briefing (`cityops briefing`), in the language asked for."""
+
+    key: str
+    title: str
+    figures: tuple[BriefingFigure, ...]
+    notes: tuple[str, ...] = ()
+    order: int = 100
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     folder: Path
@@ -98,6 +124,9 @@ class Domain:
     datasets: tuple[Dataset, ...] = ()
     setup: Callable[[Kernel], Any] | None = None
     stop: Callable[[Kernel, Any], None] | None = None
+    # The domain's pages of the monthly briefing: (kernel, year, month, language) -> sections. A domain
+    # without it gets a page of its indicators.
+    briefing: Callable[[Kernel, int, int, str], Sequence[BriefingSection]] | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:

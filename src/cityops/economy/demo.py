@@ -21,7 +21,7 @@ from cityops.economy.schema import programme_projects, projects
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
 
-SOURCE = "DỮ LIỆU MÔ PHỎNG — simulated"
+SOURCE = "Bộ mô phỏng cityops (cityops demo simulator)"
 ACTOR = "economy.demo"
 # Series, a month's level last year, growth on last year.
 MONTHLY = (

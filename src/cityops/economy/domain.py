@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain, EntityType, Panel, translated
+from cityops.core.domain import BriefingSection, Domain, EntityType, Panel, translated
 from cityops.economy.parks import PARK_TYPE, sample_parks
 
 if TYPE_CHECKING:
@@ -28,6 +29,12 @@ async def simulate(kernel: Kernel) -> None:
     await load_demo(kernel)
 
 
+def briefing(kernel: Kernel, year: int, month: int, lang: str) -> Sequence[BriefingSection]:
+    from cityops.economy.briefing import sections
+
+    return sections(kernel, year, month, lang)
+
+
 def setup(kernel: Kernel) -> None:
     from cityops.economy.setup import load_reference
 
@@ -45,6 +52,7 @@ DOMAIN = Domain(
     router=router,
     setup=setup,
     simulator=simulate,
+    briefing=briefing,
     sample_entities=sample_parks,
     panels=(Panel("economy", "panel.js", "panel.tab", order=40),),
 )
