@@ -185,6 +185,18 @@ async def authenticate(
     return session.principal
 
 
+async def still_signed_in(request: Request, principal: Principal) -> bool:
+    """Whether the token or session a long-lived request (the live feed) started with still stands:
+    not revoked, not expired, not logged out, its account not disabled."""
+    if principal.anonymous:
+        return True
+    try:
+        found = await authenticate(request, await bearer_scheme(request), await session_scheme(request))
+    except HTTPException:
+        return False
+    return found is not None
+
+
 def check(request: Request, principal: Principal | None, roles: frozenset[Role], viewer: bool) -> Principal:
     """`principal` if its role is among `roles`; the anonymous viewer where `viewer` and sign-in is not
     required; otherwise 401 (nobody) or 403 (wrong role)."""

@@ -10,7 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from cityops.api.auth import Reader
+from cityops.api.auth import Reader, still_signed_in
 from cityops.api.map import iso
 from cityops.api.scoping import event_visible
 from cityops.api.state import kernel_of
@@ -27,6 +27,9 @@ from cityops.core.events import (
 router = APIRouter(tags=["live"])
 
 KEEPALIVE_SECONDS = 15.0
+# The feed ends within this long of its token being revoked or its session ending (logout, idleness,
+# a disabled account, a changed password).
+RECHECK_SECONDS = 3.0
 SUBJECTS = (
     ObservationsRecorded.subject,
     EntityUpserted.subject,
@@ -70,13 +73,25 @@ def to_wire(event: Event) -> dict[str, Any]:
 async def live(request: Request, principal: Reader) -> AsyncIterator[ServerSentEvent]:
     kernel = kernel_of(request)
     mailbox = Mailbox(kernel.bus, SUBJECTS)
+    loop = asyncio.get_running_loop()
+    checked = spoke = loop.time()
     try:
         yield ServerSentEvent(event="hello", data={"simulated": kernel.simulated})
         while True:
             try:
-                event = await asyncio.wait_for(mailbox.queue.get(), KEEPALIVE_SECONDS)
+                event = await asyncio.wait_for(mailbox.queue.get(), RECHECK_SECONDS)
             except TimeoutError:
-                yield ServerSentEvent(comment="keep-alive")
+                event = None
+            now = loop.time()
+            if now - checked >= RECHECK_SECONDS:
+                checked = now
+                if not await still_signed_in(request, principal):
+                    yield ServerSentEvent(event="signed-out", data={"reason": "credentials ended"})
+                    return
+            if event is None:
+                if now - spoke >= KEEPALIVE_SECONDS:
+                    spoke = now
+                    yield ServerSentEvent(comment="keep-alive")
                 continue
             if principal.scope is not None and not await anyio.to_thread.run_sync(
                 event_visible, kernel.engine, principal, event
