@@ -25,6 +25,7 @@ from cityops.api import (
     series,
     users,
 )
+from cityops.api.response_headers import ResponseHeaders
 from cityops.api.scoping import domain_guard
 from cityops.bridges.mqtt import MqttBridge
 from cityops.config import Settings
@@ -85,6 +86,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_request_bytes,
     )
     request_limits.install(app)
+    app.add_middleware(ResponseHeaders)
     app.state.kernel = kernel
     app.state.settings = settings
     app.state.rules = kernel.rules
