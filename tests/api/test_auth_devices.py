@@ -7,12 +7,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.kernel import Kernel
 from cityops.core.schema import entities
-
-from .conftest import HeadersFor
 
 CAMERA = "urn:ngsi-ld:Camera:tdm-001"
 

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.access.schema import api_tokens
 from cityops.core.kernel import Kernel
 
-from .conftest import PASSWORD, HeadersFor
+from .conftest import PASSWORD
 
 
 @contextmanager

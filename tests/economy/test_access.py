@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 
 FIGURES = {"figures": [{"series": "retail", "period": "2026-01", "value": 1.0, "source": "test"}]}
-HeadersFor = Callable[..., dict[str, str]]
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.AGENCY_OFFICER])

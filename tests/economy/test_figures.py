@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from cityops.core.access.schema import audit_log
 from cityops.core.kernel import Kernel
+from cityops.economy import figures
 
 
 def figure(**fields: Any) -> dict[str, Any]:
@@ -118,6 +120,21 @@ def test_an_operator_defines_a_series(client: TestClient) -> None:
     listed = {s["code"]: s for s in client.get("/api/economy/series", params={"lang": "ja"}).json()}
     assert listed["tourism_revenue"]["title"] == "Doanh thu du lịch lữ hành"
     assert listed["tourism_revenue"]["unit_title"] == "十億ドン"
+    elsewhere = client.post("/api/economy/series", json=body | {"code": "tourism_x", "area_code": "legacy:0"})
+    assert elsewhere.status_code == 422 and "unknown area" in elsewhere.text
     bad = client.post("/api/economy/series", json=body | {"code": "Bad Code", "unit": "furlongs"})
     assert bad.status_code == 422
     assert {tuple(e["loc"][-1:]) for e in bad.json()["detail"]} == {("code",), ("unit",)}
+
+
+def test_a_figure_stored_meanwhile_is_a_conflict_not_a_server_error(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert client.post("/api/economy/figures", json={"figures": [figure(value=1.0)]}).status_code == 201
+    # As if another request stored the same period between this one's read and its write.
+    monkeypatch.setattr(figures, "in_force", lambda _conn, _keys: {})
+    response = client.post("/api/economy/figures", json={"figures": [figure(value=2.0)], "revise": True})
+    assert response.status_code == 409
+    monkeypatch.undo()
+    history = client.get("/api/economy/series/exports/history", params={"period": "2026-01"}).json()
+    assert [h["value"] for h in history] == [1.0]

@@ -3,19 +3,17 @@ wifi use by ward, through the API."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.kernel import Kernel
 from cityops.core.schema import entities
 from cityops.economy.comparison import VN
-
-HeadersFor = Callable[..., dict[str, str]]
 
 
 def project(**fields: Any) -> dict[str, Any]:

@@ -1,20 +1,14 @@
-"""Reports tests: attachments in the test's own folder, and `headers_for(role, agency_code, area_codes)`."""
+"""Reports tests: attachments in the test's own folder (`headers_for` is the shared one of tests/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import count
 from pathlib import Path
 
 import pytest
 
 from cityops.config import Settings
-from cityops.core.access.accounts import NewUser, Role, create_user
-from cityops.core.access.tokens import issue_token
 from cityops.core.incidents.desk import IncidentSettings
-from cityops.core.kernel import Kernel
 
-HeadersFor = Callable[..., dict[str, str]]
 # Phường Phú Cường (legacy:25747, Thành phố Thủ Dầu Một legacy:718); Dĩ An is legacy:724.
 THU_DAU_MOT = (10.9804, 106.6517)
 DI_AN = (10.9068, 106.7690)
@@ -35,17 +29,3 @@ def settings(database_url: str, node_modules: Path, attachments: Path) -> Settin
         node_modules=node_modules,
         incidents=IncidentSettings(attachments_dir=attachments),
     )
-
-
-@pytest.fixture
-def headers_for(kernel: Kernel) -> HeadersFor:
-    serial = count(1)
-
-    def make(role: Role, agency_code: str | None = None, area_codes: tuple[str, ...] = ()) -> dict[str, str]:
-        name = f"reports-{role.value.replace('_', '-')}-{next(serial)}"
-        with kernel.engine.begin() as conn:
-            create_user(conn, NewUser(name, role, agency_code=agency_code, area_codes=area_codes), "tests")
-            issued = issue_token(conn, "tests", "user", name, actor="tests")
-        return {"Authorization": f"Bearer {issued.secret}"}
-
-    return make

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.access.schema import audit_log
 from cityops.core.kernel import Kernel
 
-from .conftest import DI_AN, PNG, THU_DAU_MOT, HeadersFor
+from .conftest import DI_AN, PNG, THU_DAU_MOT
 
 CONTACT = {"name": "Trần Thị Bình", "email": "binh@example.vn", "phone": "0987654321"}
 

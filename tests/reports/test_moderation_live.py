@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.access.schema import audit_log
@@ -16,7 +17,7 @@ from cityops.core.kernel import Kernel
 from cityops.core.schema_operations import incidents
 from cityops.reports.schema import reports
 
-from .conftest import PNG, THU_DAU_MOT, HeadersFor
+from .conftest import PNG, THU_DAU_MOT
 
 REPORT = {
     "service_code": "road",

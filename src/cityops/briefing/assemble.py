@@ -8,8 +8,9 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from cityops.briefing.texts import TEXTS, number
 from cityops.core.domain import BriefingFigure, BriefingSection, Domain
@@ -61,8 +62,8 @@ def _operations(kernel: Kernel, month: Month, lang: str) -> BriefingSection:
     start, end = month.start_ms, month.end_ms
     with kernel.engine.connect() as conn:
 
-        def count(query: object) -> float:
-            return float(conn.scalar(query) or 0)  # type: ignore[call-overload]
+        def count(query: Select[Any]) -> float:
+            return float(conn.scalar(query) or 0)
 
         raised = count(select(func.count()).where(alerts.c.raised_ms >= start, alerts.c.raised_ms < end))
         opened = count(

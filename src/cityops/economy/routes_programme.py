@@ -3,6 +3,7 @@ pilot comparison)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -166,8 +167,8 @@ def programme_router(kernel: Kernel) -> APIRouter:
             "since": since.isoformat(),
             "change": change.isoformat(),
             "until": until.isoformat(),
-            "estimate": estimate.__dict__,
-            "localities": [loc.__dict__ for loc in found],
+            "estimate": asdict(estimate),
+            "localities": [asdict(loc) for loc in found],
         }
 
     async def _check_areas(codes: list[str | None], field: str) -> None:

@@ -12,9 +12,11 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, desc, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from cityops.core.access.accounts import Principal
 from cityops.core.domain import LANGUAGES
+from cityops.core.schema import areas
 from cityops.core.store import write_transaction
 from cityops.economy import catalogue, figures, importing, overview, sheets, targets
 from cityops.economy.change import year_on_year
@@ -107,11 +109,16 @@ def series_router(engine: Engine) -> APIRouter:
     async def create_series(request: Request, body: catalogue.SeriesIn) -> dict[str, Any]:
         new = body.to_series()
 
-        def create() -> bool:
+        def create() -> bool | None:
             with write_transaction(engine) as conn:
+                if conn.execute(select(areas.c.code).where(areas.c.code == new.area_code)).first() is None:
+                    return None
                 return catalogue.create(conn, new, actor_of(request))
 
-        if not await anyio.to_thread.run_sync(create):
+        created = await anyio.to_thread.run_sync(create)
+        if created is None:
+            raise field_error(422, "area_code", f"unknown area {new.area_code!r} (GET /api/areas)", "body")
+        if not created:
             raise field_error(409, "code", f"the series {new.code!r} exists", "body")
         return new.to_dict()
 
@@ -318,6 +325,12 @@ async def _store(
 
     try:
         outcome = await anyio.to_thread.run_sync(write)
+    except IntegrityError:
+        # Another request stored a figure of the same period between our read and our write (possible on
+        # PostgreSQL; SQLite's BEGIN IMMEDIATE serialises writers): nothing of this one was stored.
+        raise field_error(
+            409, "figures", "changed by another request meanwhile; send it again", "body"
+        ) from None
     except figures.FiguresRefused as error:
         return problems_response(
             [
