@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, insert, select, update
 
 from cityops.core.domain import EntityType
 from cityops.core.schema import entities, latest, metrics, observations, rollups
@@ -22,6 +22,7 @@ URN_PATTERN = re.compile(
 Locate = Callable[[float, float, str], str | None]
 # Called inside an upsert's transaction with the entity before (None when new) and after.
 OnWrite = Callable[[Connection, dict[str, Any] | None, dict[str, Any]], None]
+UPDATE_ENTITY = update(entities).where(entities.c.id == bindparam("entity_id"))
 AUDITED_COLUMNS = ("urn", "type", "name", "lon", "lat", "area_code", "legacy_area_code", "attributes")
 
 
@@ -30,6 +31,15 @@ class EntityError(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class EntityWrite:
+    urn: str
+    name: str
+    lon: float | None = None
+    lat: float | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +106,30 @@ class EntityRegistry:
     ) -> tuple[EntityRef, str | None]:
         """Create or update an entity; returns it with its (2025) ward code located from its position.
         `on_write` runs in the same transaction (the audit log)."""
-        match = URN_PATTERN.match(urn)
+        return self.upsert_many([EntityWrite(urn, name, lon, lat, attributes or {})], on_write)[0]
+
+    def upsert_many(
+        self, writes: Sequence[EntityWrite], on_write: OnWrite | None = None
+    ) -> list[tuple[EntityRef, str | None]]:
+        """Create or update entities in one transaction (all or none): each checked first, then written
+        in order; `on_write` runs for each in the transaction."""
+        checked = [(write.urn, self._values(write)) for write in writes]
+        written = []
+        with self._lock, write_transaction(self._engine) as conn:
+            for urn, values in checked:
+                written.append(self._write(conn, urn, values, on_write))
+        return written
+
+    def _values(self, write: EntityWrite) -> dict[str, Any]:
+        match = URN_PATTERN.match(write.urn)
         if match is None:
             raise EntityError("id", "must be an NGSI-LD URN 'urn:ngsi-ld:<Type>:<id>'")
         entity_type = match["type"]
         if entity_type not in self.types:
             raise EntityError("type", f"unknown entity type {entity_type!r}; known: {sorted(self.types)}")
-        if not name.strip():
+        if not write.name.strip():
             raise EntityError("name", "must not be empty")
+        lon, lat = write.lon, write.lat
         if (lon is None) != (lat is None):
             raise EntityError("location", "needs both longitude and latitude")
         if lon is not None and lat is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -112,36 +138,39 @@ class EntityRegistry:
         if self._locate is not None and lon is not None and lat is not None:
             area = self._locate(lon, lat, "2025")
             legacy = self._locate(lon, lat, "legacy")
-        now = int(time.time() * 1000)
-        values = {
+        return {
             "type": entity_type,
-            "name": name,
+            "name": write.name,
             "lon": lon,
             "lat": lat,
             "area_code": area,
             "legacy_area_code": legacy,
-            "attributes": attributes or {},
-            "updated_ms": now,
+            "attributes": write.attributes,
+            "updated_ms": int(time.time() * 1000),
         }
-        with self._lock, write_transaction(self._engine) as conn:
-            existing = self._by_urn.get(urn)
-            before = None
-            if on_write is not None and existing is not None:
-                columns = [entities.c[name] for name in AUDITED_COLUMNS]
-                before = dict(
-                    conn.execute(select(*columns).where(entities.c.id == existing.id)).one()._mapping
-                )
-            if existing is None:
-                result = conn.execute(insert(entities).values(urn=urn, created_ms=now, **values))
-                entity_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            else:
-                conn.execute(update(entities).where(entities.c.id == existing.id).values(**values))
-                entity_id = existing.id
-            if on_write is not None:
-                on_write(conn, before, {"urn": urn, **{k: v for k, v in values.items() if k != "updated_ms"}})
-            ref = EntityRef(entity_id, urn, entity_type, name)
-            self._by_urn[urn] = ref
-        return ref, area
+
+    def _write(
+        self, conn: Connection, urn: str, values: dict[str, Any], on_write: OnWrite | None
+    ) -> tuple[EntityRef, str | None]:
+        existing = self._by_urn.get(urn)
+        before = None
+        if on_write is not None and existing is not None:
+            columns = [entities.c[column] for column in AUDITED_COLUMNS]
+            before = dict(conn.execute(select(*columns).where(entities.c.id == existing.id)).one()._mapping)
+        # Values as parameters, not in the statement: one compiled statement serves every entity.
+        if existing is None:
+            result = conn.execute(
+                insert(entities), {"urn": urn, "created_ms": values["updated_ms"], **values}
+            )
+            entity_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        else:
+            conn.execute(UPDATE_ENTITY, {"entity_id": existing.id, **values})
+            entity_id = existing.id
+        if on_write is not None:
+            on_write(conn, before, {"urn": urn, **{k: v for k, v in values.items() if k != "updated_ms"}})
+        ref = EntityRef(entity_id, urn, values["type"], values["name"])
+        self._by_urn[urn] = ref
+        return ref, values["area_code"]
 
     def delete(self, urn: str, on_write: OnWrite | None = None) -> bool:
         """Delete an entity with its observations and rollups; False when there is none.

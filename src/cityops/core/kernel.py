@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from cityops.core import areas, audit
 from cityops.core.bus import Bus, InProcessBus
 from cityops.core.domain import Domain, discover_domains
-from cityops.core.entities import EntityRef, EntityRegistry, make_urn
+from cityops.core.entities import EntityRef, EntityRegistry, EntityWrite, make_urn
 from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
 from cityops.core.incidents.desk import IncidentDesk
 from cityops.core.indicators import Indicator
@@ -111,17 +111,25 @@ class Kernel:
         actor: str | None = None,
     ) -> tuple[EntityRef, str | None]:
         """Create or update an entity; with `actor`, the change is audited in the same transaction."""
+        written = await self.upsert_entities([EntityWrite(urn, name, lon, lat, dict(attributes))], actor)
+        return written[0]
+
+    async def upsert_entities(
+        self, writes: list[EntityWrite], actor: str | None = None
+    ) -> list[tuple[EntityRef, str | None]]:
+        """Create or update entities in one transaction; with `actor`, each change is audited in it."""
 
         def audited(conn: Connection, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
             assert actor is not None
             action = "entity.create" if before is None else "entity.update"
-            audit.record(conn, actor, action, f"entity:{urn}", before, after)
+            audit.record(conn, actor, action, f"entity:{after['urn']}", before, after)
 
-        ref, area = await anyio.to_thread.run_sync(
-            lambda: self.registry.upsert(urn, name, lon, lat, dict(attributes), audited if actor else None)
+        written = await anyio.to_thread.run_sync(
+            lambda: self.registry.upsert_many(writes, audited if actor else None)
         )
-        await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, lon, lat, area))
-        return ref, area
+        for write, (ref, area) in zip(writes, written, strict=True):
+            await self.bus.publish(EntityUpserted(ref.urn, ref.type, ref.name, write.lon, write.lat, area))
+        return written
 
     async def delete_entity(self, urn: str, actor: str) -> bool:
         """Delete an entity, its observations and rollups (audited as `entity.delete`); False if none."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, Query, Request, Response
 
@@ -23,6 +24,7 @@ from cityops.api.ngsild.writing import (
     update_attributes,
     upsert,
 )
+from cityops.core.entities import URN_PATTERN
 
 router = APIRouter(route_class=NgsiRoute, tags=["NGSI-LD"])
 MAX_BATCH = 1000
@@ -42,6 +44,8 @@ async def _each(
     done: list[str] = []
     created: list[str] = []
     errors: list[dict[str, Any]] = []
+    ids = [entity_id for entity_id in map(_entity_id, items) if URN_PATTERN.match(entity_id)]
+    await anyio.to_thread.run_sync(writer.read_ahead, list(dict.fromkeys(ids)))
     for item in items:
         entity_id = _entity_id(item)
         try:

@@ -211,4 +211,5 @@ async def remove_attribute(request: Request, caller: CallerDep, entity_id: str, 
     writer = writer_of(request, caller, context)
     entity = await existing(writer, entity_id)
     await delete_attribute(writer, entity, context.stored_name(attr_id))
+    await flush(writer)
     return Response(status_code=204)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, or_, select
 
 from cityops.api.ngsild.errors import NgsiError, bad_data
 from cityops.api.ngsild.representation import Fragment, StoredEntity
-from cityops.core.entities import URN_PATTERN, EntityError
+from cityops.core.entities import URN_PATTERN
 from cityops.core.ingest import IngestError, validate_points
 from cityops.core.kernel import Kernel
 from cityops.core.schema import entities, latest
@@ -69,23 +69,33 @@ def load(kernel: Kernel, conn: Connection, query: Select[Any], metrics: bool = T
         for row in conn.execute(query)
     ]
     if metrics and found:
-        attach_metrics(kernel, conn, found)
+        attach_metrics(kernel, conn, found, query)
     return found
 
 
-def attach_metrics(kernel: Kernel, conn: Connection, found: list[StoredEntity]) -> None:
+def attach_metrics(
+    kernel: Kernel, conn: Connection, found: list[StoredEntity], selected: Select[Any] | None = None
+) -> None:
+    """The newest metric values of `found`; `selected` (the query that found them) reads them in one
+    statement when they are many."""
     names = kernel.registry.metric_names
     by_id = {entity.id: entity for entity in found}
-    ids = list(by_id)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        query = select(latest.c.entity_id, latest.c.metric_id, latest.c.ts_ms, latest.c.value).where(
-            latest.c.entity_id.in_(chunk)
-        )
+    columns = (latest.c.entity_id, latest.c.metric_id, latest.c.ts_ms, latest.c.value)
+    if selected is not None and len(found) > CHUNK:
+        ids = selected.with_only_columns(entities.c.id).order_by(None)
+        queries = [select(*columns).where(latest.c.entity_id.in_(ids))]
+    else:
+        keys = list(by_id)
+        queries = [
+            select(*columns).where(latest.c.entity_id.in_(keys[start : start + CHUNK]))
+            for start in range(0, len(keys), CHUNK)
+        ]
+    for query in queries:
         for entity_id, metric_id, ts_ms, value in conn.execute(query):
             name = names.get(metric_id)
-            if name is not None:
-                by_id[entity_id].metrics[name[1]] = (ts_ms, value)
+            entity = by_id.get(entity_id)
+            if name is not None and entity is not None:
+                entity.metrics[name[1]] = (ts_ms, value)
 
 
 def load_one(kernel: Kernel, urn: str, areas: frozenset[str] | None) -> StoredEntity | None:
@@ -96,6 +106,18 @@ def load_one(kernel: Kernel, urn: str, areas: frozenset[str] | None) -> StoredEn
     with kernel.engine.connect() as conn:
         found = load(kernel, conn, entity_query(conditions))
     return found[0] if found else None
+
+
+def load_many(kernel: Kernel, urns: list[str], areas: frozenset[str] | None) -> list[StoredEntity]:
+    clause = tenant_clause(areas)
+    found: list[StoredEntity] = []
+    with kernel.engine.connect() as conn:
+        for start in range(0, len(urns), CHUNK):
+            conditions: list[ColumnElement[bool]] = [entities.c.urn.in_(urns[start : start + CHUNK])]
+            if clause is not None:
+                conditions.append(clause)
+            found.extend(load(kernel, conn, entity_query(conditions)))
+    return found
 
 
 async def fetch(kernel: Kernel, urn: str, areas: frozenset[str] | None) -> StoredEntity | None:
@@ -127,21 +149,6 @@ def check_tenant(kernel: Kernel, areas: frozenset[str] | None, location: tuple[f
     here = {kernel.area_index.locate(lon, lat, "2025"), kernel.area_index.locate(lon, lat, "legacy")}
     if not here & areas:
         raise bad_data("location: outside the area of the NGSILD-Tenant")
-
-
-async def save(
-    kernel: Kernel,
-    actor: str,
-    urn: str,
-    name: str,
-    location: tuple[float, float] | None,
-    attributes: dict[str, Any],
-) -> None:
-    lon, lat = location if location is not None else (None, None)
-    try:
-        await kernel.upsert_entity(urn, name, lon, lat, attributes, actor=actor)
-    except EntityError as exc:
-        raise bad_data(f"{exc.field}: {exc.message}") from None
 
 
 async def record(

@@ -14,14 +14,15 @@ from cityops.api.ngsild.persistence import (
     check_type,
     existing_conflict,
     fetch,
+    load_many,
     merged_attributes,
     metric_names,
     observations_of,
     record,
-    save,
     type_of_urn,
 )
 from cityops.api.ngsild.representation import Fragment, StoredEntity, fragment_of
+from cityops.core.entities import EntityError, EntityWrite
 from cityops.core.kernel import Kernel
 
 
@@ -33,10 +34,30 @@ class Writer:
     max_points: int
     # Metric values waiting to be stored in one batch by `flush` (one transaction for a whole request).
     pending: list[tuple[str, str, float, int | None]] = field(default_factory=list)
+    # Entity writes waiting for `flush` (one transaction), by id.
+    staged: dict[str, EntityWrite] = field(default_factory=dict)
+    # Entities read ahead by a batch (`read_ahead`), by id; None: known not to exist.
+    known: dict[str, StoredEntity | None] = field(default_factory=dict)
 
     @property
     def actor(self) -> str:
         return self.caller.principal.actor
+
+    def stage(
+        self, urn: str, name: str, location: tuple[float, float] | None, attributes: dict[str, Any]
+    ) -> None:
+        lon, lat = location if location is not None else (None, None)
+        self.staged[urn] = EntityWrite(urn, name, lon, lat, attributes)
+
+    async def lookup(self, urn: str) -> StoredEntity | None:
+        if urn in self.known:
+            return self.known[urn]
+        return await fetch(self.kernel, urn, self.caller.areas)
+
+    def read_ahead(self, urns: list[str]) -> None:
+        """Read the entities a batch names in one query."""
+        found = {entity.urn: entity for entity in load_many(self.kernel, urns, self.caller.areas)}
+        self.known.update({urn: found.get(urn) for urn in urns})
 
 
 @dataclass(slots=True)
@@ -78,30 +99,33 @@ async def create(writer: Writer, body: Any) -> str:
     writer.caller.require_entity_writer()
     urn, kind = entity_head(body, writer.context, writer.kernel)
     fragment = fragment_of(body, writer.context, metric_names(writer.kernel, kind))
-    if writer.kernel.registry.resolve(urn) is not None:
+    if writer.kernel.registry.resolve(urn) is not None or urn in writer.staged:
         raise existing_conflict(urn)
     check_tenant(writer.kernel, writer.caller.areas, fragment.location)
-    await save(
-        writer.kernel,
-        writer.actor,
-        urn,
-        fragment.name or default_name(urn),
-        fragment.location,
-        fragment.attributes,
-    )
+    writer.stage(urn, fragment.name or default_name(urn), fragment.location, fragment.attributes)
     writer.pending.extend(observations_of(urn, fragment))
     return urn
 
 
 async def flush(writer: Writer) -> None:
-    """Store the metric values the request wrote."""
-    points, writer.pending[:] = list(writer.pending), []
+    """Store what the request wrote: the entities in one transaction, then their metric values in one
+    batch."""
+    writes = list(writer.staged.values())
+    points = list(writer.pending)
+    writer.staged.clear()
+    writer.pending.clear()
+    writer.known.clear()
+    if writes:
+        try:
+            await writer.kernel.upsert_entities(writes, actor=writer.actor)
+        except EntityError as exc:
+            raise bad_data(f"{exc.field}: {exc.message}") from None
     await record(writer.kernel, writer.actor, points, writer.max_points)
 
 
 async def existing(writer: Writer, urn: str) -> StoredEntity:
     type_of_urn(urn)
-    entity = await fetch(writer.kernel, urn, writer.caller.areas)
+    entity = await writer.lookup(urn)
     if entity is None:
         raise not_found(urn)
     return entity
@@ -153,7 +177,7 @@ async def update_attributes(
             outcome.updated.append(metric)
     changed = name != entity.name or location != entity.location or attributes != entity.attributes
     if changed:
-        await save(writer.kernel, writer.actor, entity.urn, name, location, attributes)
+        writer.stage(entity.urn, name, location, attributes)
     writer.pending.extend(observations)
     return outcome
 
@@ -163,13 +187,8 @@ async def replace_entity(writer: Writer, entity: StoredEntity, body: dict[str, A
     writer.caller.require_entity_writer()
     fragment = fragment_of(body, writer.context, metric_names(writer.kernel, entity.type))
     check_tenant(writer.kernel, writer.caller.areas, fragment.location)
-    await save(
-        writer.kernel,
-        writer.actor,
-        entity.urn,
-        fragment.name or default_name(entity.urn),
-        fragment.location,
-        fragment.attributes,
+    writer.stage(
+        entity.urn, fragment.name or default_name(entity.urn), fragment.location, fragment.attributes
     )
     writer.pending.extend(observations_of(entity.urn, fragment))
 
@@ -188,12 +207,12 @@ async def delete_attribute(writer: Writer, entity: StoredEntity, name: str) -> N
     if name == "location" and entity.location is not None:
         if writer.caller.areas is not None:
             raise bad_data("location: an entity of a tenant keeps its location")
-        await save(writer.kernel, writer.actor, entity.urn, entity.name, None, entity.attributes)
+        writer.stage(entity.urn, entity.name, None, entity.attributes)
         return
     if name not in entity.attributes:
         raise not_found(f"{name} of {entity.urn}", "attribute")
     attributes = {k: v for k, v in entity.attributes.items() if k != name}
-    await save(writer.kernel, writer.actor, entity.urn, entity.name, entity.location, attributes)
+    writer.stage(entity.urn, entity.name, entity.location, attributes)
 
 
 async def delete_entity(writer: Writer, urn: str) -> None:
@@ -206,7 +225,9 @@ async def delete_entity(writer: Writer, urn: str) -> None:
 async def upsert(writer: Writer, body: Any, replace: bool) -> bool:
     """Create the entity, or replace (or update) it when it exists; True when it was created."""
     urn, _ = entity_head(body, writer.context, writer.kernel)
-    entity = await fetch(writer.kernel, urn, writer.caller.areas)
+    if urn in writer.staged:
+        raise bad_data(f"{urn} appears more than once in the request")
+    entity = await writer.lookup(urn)
     if entity is None:
         if writer.kernel.registry.resolve(urn) is not None:  # it exists, outside the tenant
             raise bad_data(f"{urn} exists outside the NGSILD-Tenant's area")
