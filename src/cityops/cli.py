@@ -61,6 +61,7 @@ def _print_demo_account(kernel: Kernel, settings: Settings) -> None:
 
 def _serve(settings: Settings, demo: bool = False) -> None:
     from cityops.api.app import create_app
+    from cityops.api.server import server_config
     from cityops.core.kernel import Kernel
 
     typer.echo("Đang mở kho dữ liệu và nạp danh mục địa giới… (opening the store)")
@@ -74,7 +75,10 @@ def _serve(settings: Settings, demo: bool = False) -> None:
         _print_demo_account(kernel, settings)
     url = f"http://{settings.host}:{settings.port}/"
     typer.secho(f"cityops đang chạy tại / running at {url}", fg=typer.colors.GREEN, bold=True)
-    uvicorn.run(create_app(kernel, settings), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(kernel, settings)
+    uvicorn.Server(
+        server_config(app, settings.host, settings.port, settings.server, log_level="warning")
+    ).run()
 
 
 @app.command()

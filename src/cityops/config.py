@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,23 @@ from cityops.core.incidents.desk import IncidentSettings
 from cityops.core.rules.definitions import RuleSettings
 
 DEFAULT_CONFIG_FILE = Path("cityops.toml")
+
+
+class ServerSettings(BaseModel):
+    """`[server]` in cityops.toml: what one client may hold of the HTTP server (docs/configuration.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    header_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="A request's line and headers must arrive within this."
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=4096, le=1024 * 1024, description="Largest request line plus headers."
+    )
+    keep_alive_seconds: int = Field(default=5, ge=1, le=300, description="An idle connection closes after.")
+    max_connections: int = Field(
+        default=1000, ge=10, description="Open connections and running requests; past it, 503."
+    )
 
 
 class Settings(BaseSettings):
@@ -66,6 +83,9 @@ class Settings(BaseSettings):
     )
     mqtt: MqttSettings = Field(
         default_factory=MqttSettings, description="MQTT ingestion: the broker the bridge subscribes to."
+    )
+    server: ServerSettings = Field(
+        default_factory=ServerSettings, description="Header timeout, header size, connections."
     )
     access: AccessSettings = Field(
         default_factory=AccessSettings, description="Sessions, login rate limits, password length."
