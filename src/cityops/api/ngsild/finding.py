@@ -14,6 +14,7 @@ from cityops.api.ngsild.context import Context
 from cityops.api.ngsild.errors import bad_data
 from cityops.api.ngsild.geoquery import GeoQuery
 from cityops.api.ngsild.persistence import attach_metrics, entity_query, load, tenant_clause
+from cityops.api.ngsild.query_sql import narrowing
 from cityops.api.ngsild.representation import StoredEntity
 from cityops.core.kernel import Kernel
 from cityops.core.schema import entities
@@ -90,8 +91,10 @@ def selection_of(
     )
 
 
-def _conditions(selection: Selection) -> list[ColumnElement[bool]]:
+def _conditions(kernel: Kernel, selection: Selection) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
+    if selection.q is not None:
+        conditions.append(narrowing(kernel, selection.q))
     if selection.types is not None:
         conditions.append(entities.c.type.in_(selection.types))
     if selection.ids is not None:
@@ -126,7 +129,7 @@ def keeps(selection: Selection, entity: StoredEntity) -> bool:
 
 def find(kernel: Kernel, selection: Selection, offset: int, limit: int) -> tuple[list[StoredEntity], int]:
     """One page of the entities selected, in id order, and how many there are in all."""
-    query = entity_query(_conditions(selection))
+    query = entity_query(_conditions(kernel, selection))
     in_process = any(
         (selection.id_pattern, selection.geo, selection.attrs is not None, selection.q is not None)
     )
