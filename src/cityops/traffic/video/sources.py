@@ -176,13 +176,30 @@ class SourceStats:
     connections: int = 0
 
 
+# Query parameters that carry a credential (cameras' HTTP snapshot and stream URLs often do).
+SECRET_PARAMETERS = ("pass", "pwd", "token", "key", "secret", "auth", "signature", "credential", "sig")
+
+
+def _secret_parameter(name: str) -> bool:
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_PARAMETERS)
+
+
 def redact(url: str) -> str:
-    """The URL with any password replaced, fit for logs, events and error messages."""
+    """The URL with any password replaced — in the user part and in query parameters such as
+    `password`, `pwd`, `token`, `key`, `secret` — fit for logs, events, error messages and operators."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
+    if parts.password is not None:
+        netloc = parts.netloc.rsplit("@", 1)[1]
+        parts = parts._replace(netloc=f"{parts.username}:***@{netloc}")
+    if parts.query:
+        pairs = [pair.partition("=") for pair in parts.query.split("&")]
+        query = "&".join(
+            f"{name}{eq}***" if eq and _secret_parameter(name) else f"{name}{eq}{value}"
+            for name, eq, value in pairs
+        )
+        parts = parts._replace(query=query)
+    return urlunsplit(parts)
 
 
 class VideoSource:
