@@ -16,7 +16,9 @@ from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.entities import EntityRegistry
 from cityops.core.events import AlertCleared, AlertRaised, Event, ObservationsRecorded
 from cityops.core.indicators import Indicator, Inputs
+from cityops.core.rules.definitions import AbsenceRule, DurationRule, ThresholdRule, parse_rule
 from cityops.core.rules.engine import RuleCatalogue, RuleEngine
+from cityops.core.rules.judge import SeriesState, describe, describe_absence
 from cityops.core.schema import areas, metadata
 from cityops.core.schema_operations import alerts
 from cityops.core.store import open_engine
@@ -147,7 +149,8 @@ def test_threshold_raises_once_does_not_duplicate_and_clears(world: World) -> No
         (BASE + 1000, BASE + 3000, 45.0, BASE + 1000),
         (BASE + 3000, None, 41.0, BASE + 4000),
     ]
-    assert rows[0].description["en"] == "level = 45 > 40"
+    assert rows[0].description["vi"] == "Mực nước 45 cm (trên 40 cm)"
+    assert rows[0].description["en"] == "Mực nước 45 cm (above 40 cm)"
 
 
 def test_every_series_of_a_large_batch_is_judged(world: World) -> None:
@@ -259,7 +262,7 @@ def test_rate_of_change_over_the_window(world: World) -> None:
         assert w.raised() == []
         await w.send((s0, "level", BASE + 2 * MINUTE, 20.0))  # (20-10)/2 = 5
         assert [a.value for a in w.raised()] == [20.0]
-        assert w.raised()[0].description["en"] == "level changing 5/min > 2/min"
+        assert w.raised()[0].description["vi"] == "Mực nước thay đổi 5 cm/phút (trên 2 cm/phút)"
         await w.send((s0, "level", BASE + 3 * MINUTE, 20.0))  # (20-10)/3 = 3.33: still rising fast
         assert len(w.raised()) == 1 and w.cleared() == []
         await w.send((s0, "level", BASE + 8 * MINUTE, 20.0))  # window from minute 3: (20-20)/5 = 0
@@ -311,7 +314,7 @@ def test_indicator_off_target(tmp_path: Path) -> None:
         )
         await w.rules.tick()  # 40 < 45 (target less 10 %): bad
         assert [(a.source, a.value) for a in w.raised()] == [(online.id, 40.0)]
-        assert w.raised()[0].description["vi"] == "Tỷ lệ hồ sơ trực tuyến = 40 %, mục tiêu 50 %"
+        assert w.raised()[0].description["vi"] == "Tỷ lệ hồ sơ trực tuyến: 40% (mục tiêu từ 50% trở lên)"
         current[0] = 47.0  # warn is not bad
         w.now += 30_000
         await w.rules.tick()
@@ -364,3 +367,27 @@ def test_deleting_or_changing_a_rule_clears_its_alerts(world: World) -> None:
     run(world, scenario)
     assert len(world.raised()) == 2
     assert all(row.cleared_ms is not None for row in world.stored())
+
+
+def test_alert_texts_read_as_sentences_with_units_and_states() -> None:
+    camera_state = MetricSpec(
+        "state", "1 up / 0 down", {"vi": "Trạng thái camera", "en": "Camera state", "ja": "カメラ状態"}
+    )
+    down = parse_rule(rule("threshold", metric="state", op="<", value=0.5))
+    assert isinstance(down, ThresholdRule)
+    text = describe(down, SeriesState(), 0.0, camera_state)
+    assert text == {
+        "vi": "Trạng thái camera: mất tín hiệu",
+        "en": "Camera state: down",
+        "ja": "カメラ状態: 停止",
+    }
+
+    flow = MetricSpec("intensity", "vehicles/min", {"vi": "Lưu lượng", "en": "Flow", "ja": "交通量"})
+    busy = parse_rule(rule("duration", metric="intensity", op=">", value=1200, minutes=5))
+    assert isinstance(busy, DurationRule)
+    text = describe(busy, SeriesState(), 1234.5, flow)
+    assert text["vi"] == "Lưu lượng trên 1.200 xe/phút liên tục 5 phút (hiện 1.234,5 xe/phút)"
+    assert text["en"] == "Flow above 1,200 vehicles/min for 5 min (now 1,234.5 vehicles/min)"
+    silent = parse_rule(rule("absence", metric="intensity", minutes=5))
+    assert isinstance(silent, AbsenceRule)
+    assert describe_absence(silent, flow)["vi"] == "Không nhận được dữ liệu “Lưu lượng” trong 5 phút"

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Request
 from cityops import __version__
 from cityops.api.auth import Reader
 from cityops.api.state import kernel_of
+from cityops.core import units
 from cityops.core.domain import LANGUAGES, translated
 from cityops.core.indicators import Inputs
 from cityops.core.kernel import Kernel
@@ -63,6 +64,7 @@ async def get_translations(request: Request, lang: Literal["vi", "en", "ja"]) ->
     kernel = kernel_of(request)
     path = KERNEL_TRANSLATIONS / f"{lang}.json"
     texts: dict[str, str] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    texts |= units.interface_texts(lang)
     for domain in kernel.domains:
         texts.update({f"{domain.name}.{key}": text for key, text in domain.translations(lang).items()})
     return texts

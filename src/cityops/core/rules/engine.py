@@ -21,7 +21,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 
 from cityops.core import audit
 from cityops.core.bus import Bus, Unsubscribe
-from cityops.core.domain import EntityType
+from cityops.core.domain import EntityType, MetricSpec
 from cityops.core.events import AlertRaised, EntityUpserted, Event, ObservationsRecorded
 from cityops.core.indicators import Indicator, Inputs
 from cityops.core.rules.alerts import (
@@ -445,7 +445,9 @@ class RuleEngine:
                     continue
                 if verdict and key not in opened:
                     opened[key] = 0
-                    description = describe(rule, state, value)
+                    description = describe(
+                        rule, state, value, self._metric_spec(rule.entity_type, rule.metric)
+                    )
                     changes.append(AlertOpening(rule, info.urn, info.name, info, value, ts, description))
                 elif not verdict and key in opened:
                     del opened[key]
@@ -502,6 +504,11 @@ class RuleEngine:
         if changes:
             await self._write(changes)
 
+    def _metric_spec(self, entity_type: str, metric: str | None) -> MetricSpec | None:
+        """The metric as its domain declares it (title, unit), for the alert's text."""
+        declared = self.catalogue.entity_types.get(entity_type)
+        return next((m for m in declared.metrics if m.name == metric), None) if declared else None
+
     def _check_silence(self, rule: AbsenceRule, now: int, changes: list[AlertChange]) -> None:
         seen = self._last_seen.setdefault(rule.id, {})
         limit = rule.minutes * MINUTE_MS
@@ -513,7 +520,15 @@ class RuleEngine:
             if now - last >= limit and key not in self._open:
                 self._open[key] = 0
                 changes.append(
-                    AlertOpening(rule, info.urn, info.name, info, None, last, describe_absence(rule))
+                    AlertOpening(
+                        rule,
+                        info.urn,
+                        info.name,
+                        info,
+                        None,
+                        last,
+                        describe_absence(rule, self._metric_spec(rule.entity_type, rule.metric)),
+                    )
                 )
 
     def _evaluate_indicators(

@@ -10,7 +10,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from cityops.core.domain import Text
+from cityops.core import units
+from cityops.core.domain import LANGUAGES, MetricSpec, Text
 from cityops.core.indicators import Indicator, Status
 from cityops.core.rules.definitions import (
     MINUTE_MS,
@@ -81,45 +82,102 @@ def judge_indicator(rule: IndicatorRule, status: Status) -> bool | None:
     return status == "bad" or (status == "warn" and rule.status == "warn")
 
 
-def _number(value: float) -> str:
-    return f"{value:.4g}"
+# "{reading}" after the words: "trên 80%" / "above 80%" / "80% 超".
+COMPARISONS: dict[str, Text] = {
+    ">": {"vi": "trên {limit}", "en": "above {limit}", "ja": "{limit} 超"},
+    ">=": {"vi": "từ {limit} trở lên", "en": "{limit} or more", "ja": "{limit} 以上"},
+    "<": {"vi": "dưới {limit}", "en": "below {limit}", "ja": "{limit} 未満"},
+    "<=": {"vi": "không quá {limit}", "en": "{limit} or less", "ja": "{limit} 以下"},
+}
 
 
-def describe(rule: ThresholdRule | DurationRule | RateOfChangeRule, state: SeriesState, value: float) -> Text:
-    metric, op, limit = rule.metric, rule.op, _number(rule.value)
-    if isinstance(rule, ThresholdRule):
-        text = f"{metric} = {_number(value)} {op} {limit}"
-        return {"vi": text, "en": text, "ja": text}
-    if isinstance(rule, DurationRule):
-        minutes = _number(rule.minutes)
+def _metric(spec: MetricSpec | None, name: str | None, language: str) -> str:
+    if spec is not None:
+        return spec.title.get(language) or spec.title.get("vi") or spec.name
+    return name or ""
+
+
+def _unit(spec: MetricSpec | None) -> str:
+    return spec.unit if spec is not None else ""
+
+
+def _compared(rule: ThresholdRule | DurationRule, spec: MetricSpec | None, language: str) -> str:
+    limit = units.reading(rule.value, _unit(spec), language)
+    if units.state_word(rule.value, _unit(spec), language) is None and _unit(spec) in units.STATES:
+        limit = units.number(rule.value, language, digits=2)
+    return COMPARISONS[rule.op][language].format(limit=limit)
+
+
+def describe(
+    rule: ThresholdRule | DurationRule | RateOfChangeRule,
+    state: SeriesState,
+    value: float,
+    spec: MetricSpec | None = None,
+) -> Text:
+    """What the operator reads: "Mức chiếm dụng 85% (trên 80%)", "Trạng thái: mất tín hiệu"; `spec` is
+    the rule's metric as its domain declares it (title, unit)."""
+    unit = _unit(spec)
+    result: Text = {}
+    for language in LANGUAGES:
+        title, now = _metric(spec, rule.metric, language), units.reading(value, unit, language)
+        if isinstance(rule, ThresholdRule):
+            if units.state_word(value, unit, language) is not None:
+                result[language] = f"{title}: {now}"
+            else:
+                result[language] = f"{title} {now} ({_compared(rule, spec, language)})"
+        elif isinstance(rule, DurationRule):
+            minutes = units.number(rule.minutes, language)
+            compared = _compared(rule, spec, language)
+            result[language] = {
+                "vi": f"{title} {compared} liên tục {minutes} phút (hiện {now})",
+                "en": f"{title} {compared} for {minutes} min (now {now})",
+                "ja": f"{title}が{minutes}分間続けて{compared}（現在 {now}）",
+            }[language]
+        else:
+            per_minute = {"vi": "/phút", "en": "/min", "ja": "/分"}[language]
+            rate = units.reading(state.rate or 0.0, unit, language) + per_minute
+            limit = units.reading(rule.value, unit, language) + per_minute
+            compared = COMPARISONS[rule.op][language].format(limit=limit)
+            result[language] = {
+                "vi": f"{title} thay đổi {rate} ({compared})",
+                "en": f"{title} changing by {rate} ({compared})",
+                "ja": f"{title}の変化 {rate}（{compared}）",
+            }[language]
+    return result
+
+
+def describe_absence(rule: AbsenceRule, spec: MetricSpec | None = None) -> Text:
+    minutes = {language: units.number(rule.minutes, language) for language in LANGUAGES}
+    if rule.metric is None:
         return {
-            "vi": f"{metric} {op} {limit} liên tục {minutes} phút (hiện {_number(value)})",
-            "en": f"{metric} {op} {limit} for {minutes} min (now {_number(value)})",
-            "ja": f"{metric} {op} {limit} が {minutes} 分継続 (現在 {_number(value)})",
+            "vi": f"Không nhận được dữ liệu nào trong {minutes['vi']} phút",
+            "en": f"No data received for {minutes['en']} min",
+            "ja": f"{minutes['ja']}分間データを受信していません",
         }
-    rate = _number(state.rate or 0.0)
+    title = {language: _metric(spec, rule.metric, language) for language in LANGUAGES}
     return {
-        "vi": f"{metric} thay đổi {rate}/phút {op} {limit}/phút",
-        "en": f"{metric} changing {rate}/min {op} {limit}/min",
-        "ja": f"{metric} の変化率 {rate}/分 {op} {limit}/分",
-    }
-
-
-def describe_absence(rule: AbsenceRule) -> Text:
-    metric, minutes = rule.metric or "*", _number(rule.minutes)
-    return {
-        "vi": f"Không nhận được dữ liệu {metric} trong {minutes} phút",
-        "en": f"No {metric} data received for {minutes} min",
-        "ja": f"{minutes} 分間 {metric} のデータを受信していません",
+        "vi": f"Không nhận được dữ liệu “{title['vi']}” trong {minutes['vi']} phút",
+        "en": f"No “{title['en']}” data received for {minutes['en']} min",
+        "ja": f"{minutes['ja']}分間「{title['ja']}」のデータを受信していません",
     }
 
 
 def describe_indicator(indicator: Indicator, value: float | None) -> Text:
-    shown = "—" if value is None else _number(value)
-    target = "—" if indicator.target is None else _number(indicator.target)
-    unit = indicator.unit
-    return {
-        "vi": f"{indicator.title.get('vi', indicator.id)} = {shown} {unit}, mục tiêu {target} {unit}",
-        "en": f"{indicator.title.get('en', indicator.id)} = {shown} {unit}, target {target} {unit}",
-        "ja": f"{indicator.title.get('ja', indicator.id)} = {shown} {unit}、目標 {target} {unit}",
-    }
+    result: Text = {}
+    for language in LANGUAGES:
+        title = indicator.title.get(language) or indicator.title.get("vi") or indicator.id
+        shown = "—" if value is None else units.reading(value, indicator.unit, language)
+        if indicator.target is None:
+            result[language] = f"{title}: {shown}"
+            continue
+        target = units.reading(indicator.target, indicator.unit, language)
+        goal = {
+            ("vi", "higher"): f"mục tiêu từ {target} trở lên",
+            ("vi", "lower"): f"mục tiêu không quá {target}",
+            ("en", "higher"): f"target {target} or more",
+            ("en", "lower"): f"target {target} or less",
+            ("ja", "higher"): f"目標 {target} 以上",
+            ("ja", "lower"): f"目標 {target} 以下",
+        }[(language, indicator.direction)]
+        result[language] = f"{title}: {shown} ({goal})" if language != "ja" else f"{title}：{shown}（{goal}）"
+    return result
