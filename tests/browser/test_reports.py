@@ -47,7 +47,7 @@ def test_the_form_is_sent_from_the_browser(browser: Browser, live_server: str) -
     context = browser.new_context(locale="vi-VN")
     page = context.new_page()
     page.goto(f"{live_server}/api/reports/public/form")
-    page.select_option("#service_code", "road")
+    page.check("input[name=service_code][value=road]")
     page.fill("#description", "Mat duong bi lun sut tao thanh ho lon rat nguy hiem")
     page.fill("#address_string", "Đường Yersin, phường Phú Cường")
     page.click("button[type=submit]")

@@ -3,7 +3,9 @@ every action audited; agency officers kept to their agency and areas; contact de
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -73,6 +75,11 @@ def test_approval_opens_an_assigned_incident_shown_publicly(client: TestClient, 
     no_contact(public.json())
     page = client.get(f"/api/reports/public/board/{report_id}")
     assert "Đang xử lý" in page.text
+    # The agency by its name, the time as read in the province (UTC+7), never the code or UTC.
+    assert "Sở Tài nguyên và Môi trường" in page.text and "so-tai-nguyen-moi-truong" not in page.text
+    received = public.json()["requested_datetime"]
+    local = datetime.fromisoformat(received.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    assert local.strftime("%H:%M, %d/%m/%Y") in page.text
     no_contact(page.text)
     no_contact(client.get("/api/reports/public/board").text)
     no_contact(client.get("/api/reports/public/requests").json())

@@ -9,12 +9,14 @@ agency and areas only (404 outside).
 from __future__ import annotations
 
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, HTTPException, Query, Request
+import anyio.to_thread
+from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
+from cityops.core import areas
 from cityops.core.access.accounts import Principal
 from cityops.core.incidents.attachments import multipart_limit
 from cityops.core.kernel import Kernel
@@ -130,7 +132,9 @@ def build_router(kernel: Kernel) -> APIRouter:
     @router.get(f"{PUBLIC}/form", response_class=HTMLResponse, summary="The citizens' form (HTML)")
     async def form_page(lang: str = "vi") -> HTMLResponse:
         token = secrets.token_urlsafe(32)
-        page = render("form.html", language(lang), categories=table.categories, token=token, values={})
+        page = render(
+            "form.html", language(lang), scripts=True, categories=table.categories, token=token, values={}
+        )
         return with_form_cookie(page, token)
 
     @router.post(
@@ -155,7 +159,13 @@ def build_router(kernel: Kernel) -> APIRouter:
             created = await desk.submit(submission)
         except ReportError as exc:
             page = render(
-                "form.html", lang, categories=table.categories, token=token, values=values, error=exc
+                "form.html",
+                lang,
+                scripts=True,
+                categories=table.categories,
+                token=token,
+                values=values,
+                error=exc,
             )
             page.status_code = exc.status
             page.headers.update(exc.headers)
@@ -171,11 +181,26 @@ def build_router(kernel: Kernel) -> APIRouter:
 
     @router.get(f"{PUBLIC}/board/{{report_id}}", response_class=HTMLResponse, summary="One approved report")
     async def board_detail(report_id: int, lang: str = "vi") -> HTMLResponse:
+        lang = language(lang)
         try:
             report = await desk.public_get(report_id)
-        except ReportError as exc:
-            raise HTTPException(404, detail=exc.detail()) from None
-        return render("detail.html", language(lang), report=report)
+        except ReportError:
+            # The link a citizen keeps from the thanks page: the same answer while pending as when unknown.
+            page = render("detail.html", lang, report=None, report_id=report_id)
+            page.status_code = 404
+            return page
+        return render(
+            "detail.html", lang, report=report, agency_name=lambda code: table.agency_name(code, lang)
+        )
+
+    @router.get(f"{PUBLIC}/areas", summary="The province and its wards as GeoJSON, for the form's map")
+    async def public_areas(level: Literal["province", "ward"] = "ward") -> dict[str, Any]:
+        def load() -> dict[str, Any]:
+            with kernel.engine.connect() as conn:
+                scheme = "legacy" if level == "province" else "2025"
+                return areas.areas_geojson(conn, scheme, level)
+
+        return await anyio.to_thread.run_sync(load)
 
     # --- staff ---------------------------------------------------------------------------------------
     @router.get(

@@ -42,12 +42,27 @@ class Route(BaseModel):
     agency: str = Field(pattern=AGENCY_PATTERN.pattern)
 
 
+class Agency(BaseModel):
+    """An agency's name for people (the code stays for accounts and routes)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(pattern=AGENCY_PATTERN.pattern)
+    vi: str = Field(min_length=1, max_length=200)
+    en: str = Field(min_length=1, max_length=200)
+    ja: str = Field(min_length=1, max_length=200)
+
+    def name(self, lang: str) -> str:
+        return {"vi": self.vi, "en": self.en, "ja": self.ja}.get(lang, self.vi)
+
+
 class RoutingTable(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     default_agency: str = Field(pattern=AGENCY_PATTERN.pattern)
     categories: list[Category] = Field(min_length=1)
     routes: list[Route] = Field(default_factory=list)
+    agencies: list[Agency] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _known_categories(self) -> RoutingTable:
@@ -64,6 +79,13 @@ class RoutingTable(BaseModel):
         path = path or Path(os.environ.get(TABLE_VARIABLE) or DEFAULT_TABLE)
         with path.open("rb") as file:
             return cls.model_validate(tomllib.load(file))
+
+    def agency_name(self, code: str | None, lang: str) -> str:
+        """The agency's name in `lang`; its code where the table names it not."""
+        if code is None:
+            return ""
+        agency = next((a for a in self.agencies if a.code == code), None)
+        return agency.name(lang) if agency else code
 
     def category(self, code: str) -> Category | None:
         return next((c for c in self.categories if c.code == code), None)
