@@ -231,7 +231,7 @@ def test_wall_shows_a_posted_snapshot_with_its_overlay_and_a_lost_signal(
     boxes = svg.locator(".overlay-box")
     expect(boxes).to_have_count(2)
     vi = traffic_texts("vi")
-    expect(boxes.nth(0).locator("text")).to_have_text(f"{vi['class.car']} #7")
+    expect(boxes.nth(0).locator("text")).to_have_text(vi["class.car"])  # the class, not the track number
     assert boxes.nth(0).locator("rect").first.get_attribute("x") == "100"
     line = svg.locator('.overlay-line[data-line="L1"]')
     expect(line).to_have_count(1)
@@ -351,4 +351,86 @@ def test_language_switch_translates_the_panel(
     page.get_by_role("button", name="English").click()
     expect(tab).to_have_text(en["panel.cameras"])
     expect(page.locator(f"{PANEL} .badge-simulated").first).to_have_text(en["wall.simulated"])
+    assert errors == []
+
+
+def test_the_wall_shows_every_camera_whole_names_and_labels_apart(
+    page: Page,
+    live_server: str,
+    auth_headers: dict[str, str],
+    cameras: list[dict[str, Any]],
+    errors: list[str],
+) -> None:
+    # Dense traffic: many boxes side by side and on top of each other, and a line at the right edge.
+    crowd = [
+        {
+            "x1": 40 + 22 * i,
+            "y1": 150 + 6 * (i % 3),
+            "x2": 90 + 22 * i,
+            "y2": 190 + 6 * (i % 3),
+            "class": "motorbike",
+        }
+        for i in range(20)
+    ]
+    overlay = {
+        "ts": int(time.time() * 1000),
+        "width": 640,
+        "height": 360,
+        "lines": [
+            {"id": "L1", "start": [630, 20], "end": [630, 340]},
+            {"id": "L2", "start": [5, 20], "end": [5, 340]},
+        ],
+        "boxes": [{"x1": 300, "y1": 100, "x2": 420, "y2": 200, "class": "bus"}, *crowd],
+        "counts": {"L1": {"car": {"in": 1234, "out": 987}}, "L2": {"car": {"in": 5, "out": 6}}},
+    }
+    camera = cameras[0]
+    post_snapshot(live_server, auth_headers, camera["id"], overlay)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    open_panel(page, live_server)
+
+    # Every camera on the wall's one screen, with its whole name.
+    wall = page.locator(f"{PANEL} .camera-wall")
+    expect(wall.locator(".camera-card")).to_have_count(len(cameras))
+    page.wait_for_timeout(300)
+    box = wall.bounding_box()
+    assert box
+    assert wall.evaluate("w => w.scrollHeight <= w.clientHeight + 1")
+    for index in range(len(cameras)):
+        card = wall.locator(".camera-card").nth(index)
+        shown = card.bounding_box()
+        assert shown and shown["y"] + shown["height"] <= box["y"] + box["height"] + 1
+        name = card.locator(".camera-name")
+        assert name.evaluate(
+            "n => n.scrollHeight <= n.clientHeight + 1 && n.scrollWidth <= n.clientWidth + 1"
+        )
+    names = wall.locator(".camera-name").all_text_contents()
+    assert sorted(names) == sorted(c["name"] for c in cameras)
+
+    # No label drawn over another, the bus keeps its label, every label inside the picture.
+    card = page.locator(f'{PANEL} .camera-card[data-urn="{camera["urn"]}"]')
+    expect(card.locator(".camera-frame")).to_have_attribute("data-view", "image", timeout=10_000)
+    picture = card.locator("img.camera-image").bounding_box()
+    assert picture
+    labels = [
+        b
+        for b in (
+            label.bounding_box()
+            for label in card.locator(".overlay-box .overlay-label-bg, .overlay-line text").all()
+        )
+        if b
+    ]
+    assert len(labels) >= 3
+    for first in range(len(labels)):
+        a = labels[first]
+        assert a["x"] >= picture["x"] - 1 and a["x"] + a["width"] <= picture["x"] + picture["width"] + 1
+        for b in labels[first + 1 :]:
+            apart = (
+                a["x"] + a["width"] <= b["x"] + 0.5
+                or b["x"] + b["width"] <= a["x"] + 0.5
+                or a["y"] + a["height"] <= b["y"] + 0.5
+                or b["y"] + b["height"] <= a["y"] + 0.5
+            )
+            assert apart, (a, b)
+    expect(card.locator('.overlay-box[data-class="bus"]')).to_have_attribute("data-labelled", "true")
+    page.screenshot(path=str(SCREENSHOTS / "traffic-wall-1920.png"))
     assert errors == []

@@ -7,6 +7,20 @@ import { classColor, className, countRows, overlaySvg } from './overlay.js';
 
 export const REFRESH_MS = 4000;
 const NO_PICTURE_RETRY_MS = 30_000;
+const MIN_CARD_PX = 150; // below this a picture says nothing: the wall scrolls instead
+
+// The most columns that still leave every card its picture (16:9) and text: as few as let all `count`
+// cards fit `width` x `height`, else the most that keep cards MIN_CARD_PX wide.
+export function wallColumns(count, width, height, { gap = 10, textPx = 64 } = {}) {
+  if (count === 0 || width <= 0) return 1;
+  const most = Math.max(1, Math.floor((width + gap) / (MIN_CARD_PX + gap)));
+  for (let columns = 1; columns <= Math.min(count, most); columns += 1) {
+    const rows = Math.ceil(count / columns);
+    const cardWidth = (width - gap * (columns - 1)) / columns;
+    if (rows * (cardWidth * (9 / 16) + textPx) + gap * (rows - 1) <= height) return columns;
+  }
+  return Math.min(count, most);
+}
 
 function cameraPath(camera, leaf) {
   return `/api/traffic/cameras/${encodeURIComponent(camera.id)}/${leaf}`;
@@ -47,9 +61,25 @@ export class CameraWall {
       if (fresh.length && this.visible()) this.refresh(fresh.map((entry) => entry.target.dataset.urn));
     });
     this.timer = null;
+    this.resizeObserver = new ResizeObserver(() => this.layOut());
+  }
+
+  // All cameras on one screen where the box allows it (the operations-room wall).
+  layOut() {
+    const { clientWidth: width, clientHeight: height } = this.root;
+    if (!width || !height) return;
+    const first = this.root.querySelector('.camera-card');
+    const picture = first?.querySelector('.camera-frame');
+    const textPx = first && picture ? first.offsetHeight - picture.offsetHeight : 64;
+    const columns = wallColumns(this.cards.size, width, height, { textPx });
+    if (this.root.style.getPropertyValue('--wall-columns') !== String(columns)) {
+      this.root.style.setProperty('--wall-columns', String(columns));
+      this.retranslate(); // overlays keep their on-screen text size at the new card width
+    }
   }
 
   start() {
+    this.resizeObserver.observe(this.root);
     this.render();
     this.timer = setInterval(() => this.tick(), REFRESH_MS);
     document.addEventListener('visibilitychange', () => this.tick());
@@ -72,6 +102,7 @@ export class CameraWall {
       if (!this.cards.has(camera.urn)) this.addCard(camera);
       this.renderCard(camera);
     }
+    this.layOut();
   }
 
   addCard(camera) {
@@ -86,11 +117,12 @@ export class CameraWall {
       updated: h('time', { class: 'camera-updated' }),
       counts: h('ul', { class: 'camera-counts' }),
     };
-    parts.frame.append(parts.image, parts.message);
+    // The state and "simulated" sit on the picture: the card's text is the name, whole, and the flow.
+    parts.frame.append(parts.image, parts.message, h('span', { class: 'camera-badges' }, parts.simulated, parts.state));
     const element = h(
       'article',
       { class: 'camera-card', dataset: { urn: camera.urn, camera: camera.id }, tabindex: '0', role: 'button' },
-      h('header', {}, parts.name, parts.simulated, parts.state),
+      h('header', {}, parts.name),
       parts.frame,
       h('footer', {}, parts.flow, parts.updated),
       parts.counts,
@@ -139,13 +171,14 @@ export class CameraWall {
     parts.simulated.textContent = t('traffic.wall.simulated');
     parts.state.textContent = t(`traffic.state.${state}`);
     const flow = this.cameras.flow(camera);
-    parts.flow.textContent = flow === null ? '' : `${t('traffic.metric.intensity')}: ${formatMeasure(flow, 'vehicles/min')}`;
+    parts.flow.textContent = flow === null ? '' : formatMeasure(flow, 'vehicles/min');
+    parts.flow.title = t('traffic.metric.intensity');
 
     const frameTs = card.frameTs ?? camera.lastFrameMs ?? null;
     if (frameTs) {
       parts.updated.dateTime = new Date(frameTs).toISOString();
-      parts.updated.textContent = t('traffic.wall.frame_at', { time: formatTime(frameTs) });
-      parts.updated.title = formatDateTime(frameTs);
+      parts.updated.textContent = formatTime(frameTs);
+      parts.updated.title = t('traffic.wall.frame_at', { time: formatDateTime(frameTs) });
     } else {
       parts.updated.textContent = '';
     }

@@ -68,7 +68,13 @@ function lineTotals(counts) {
   return { inbound, outbound };
 }
 
-function drawLine(line, counts, scale) {
+// "L1: in 12 · out 3"
+function lineLabel(line, counts) {
+  const { inbound, outbound } = lineTotals(counts);
+  return `${line.id ?? line.name ?? ''}: ${t('traffic.overlay.in')} ${inbound} · ${t('traffic.overlay.out')} ${outbound}`;
+}
+
+function drawLine(line, counts, scale, index, height) {
   const ends = lineEnds(line);
   if (!ends) return null;
   const [[x1, y1], [x2, y2]] = ends;
@@ -84,8 +90,7 @@ function drawLine(line, counts, scale) {
   const [tx, ty] = [mx + nx * arrow, my + ny * arrow];
   const head = 5 * scale;
   const [px, py] = [-ny, nx];
-  const { inbound, outbound } = lineTotals(counts);
-  const label = `${name}: ${t('traffic.overlay.in')} ${inbound} · ${t('traffic.overlay.out')} ${outbound}`;
+  const label = lineLabel(line, counts);
   return svg(
     'g',
     { class: 'overlay-line', 'data-line': name },
@@ -99,8 +104,21 @@ function drawLine(line, counts, scale) {
         [tx - px * head * 0.7, ty - py * head * 0.7],
       ].map((p) => p.join(',')).join(' '),
     }),
-    svg('text', { x: Math.min(x1, x2) + 4 * scale, y: Math.min(y1, y2) + 14 * scale, 'font-size': 11 * scale }, label),
+    svg('text', lineLabelPlace(index, scale, height), label),
   );
+}
+
+// Counting lines' labels stack up from the picture's bottom-left corner, one row per line: never over
+// each other, never cut at the picture's edge, whatever the line's position.
+function lineLabelPlace(index, scale, height) {
+  const size = 11 * scale;
+  return { x: 4 * scale, y: height - 5 * scale - index * (size + 6 * scale), 'font-size': size };
+}
+
+// Where a line's label lies, so that no box label is put over it.
+function lineLabelArea(index, label, scale, height) {
+  const { x, y, 'font-size': size } = lineLabelPlace(index, scale, height);
+  return { x, y: y - size, width: label.length * 0.62 * size, height: size + 4 * scale };
 }
 
 function drawZone(zone, scale) {
@@ -116,21 +134,41 @@ function drawZone(zone, scale) {
   );
 }
 
-function drawBox(box, scale) {
+function overlaps(a, b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+// A box with its class; the label (class name only: track numbers are for the worker's log, not the
+// wall) goes above the box, inside the picture, and only where no label placed before covers it.
+function drawBox(box, scale, placed, width) {
   const [x1, y1, x2, y2] = [box.x1, box.y1, box.x2, box.y2].map(Number);
   if (!finite(x1, y1, x2, y2) || x2 <= x1 || y2 <= y1) return null;
   const color = classColor(box.class);
-  const label = [className(box.class), box.track !== undefined && box.track !== null ? `#${box.track}` : null]
-    .filter(Boolean)
-    .join(' ');
+  const label = className(box.class);
   const size = 10 * scale;
+  const tag = { width: (label.length * 0.62 + 0.6) * size, height: size + 3 * scale };
+  tag.x = Math.max(0, Math.min(x1, width - tag.width));
+  tag.y = y1 - tag.height >= 0 ? y1 - tag.height : y1;
+  const shown = label && !placed.some((other) => overlaps(tag, other));
+  if (shown) placed.push(tag);
   return svg(
     'g',
-    { class: 'overlay-box', 'data-class': String(box.class ?? '') },
+    {
+      class: 'overlay-box',
+      'data-class': String(box.class ?? ''),
+      'data-track': box.track ?? null,
+      'data-labelled': String(Boolean(shown)),
+    },
     svg('rect', { x: x1, y: y1, width: x2 - x1, height: y2 - y1, stroke: color, 'stroke-width': 1.5 * scale }),
-    svg('rect', { class: 'overlay-label-bg', x: x1, y: y1 - size - 3 * scale, width: (label.length * 0.62 + 0.6) * size, height: size + 3 * scale, fill: color }),
-    svg('text', { x: x1 + 2 * scale, y: y1 - 3 * scale, 'font-size': size }, label),
+    shown ? svg('rect', { class: 'overlay-label-bg', ...tag, fill: color }) : null,
+    shown ? svg('text', { x: tag.x + 2 * scale, y: tag.y + tag.height - 3 * scale, 'font-size': size }, label) : null,
   );
+}
+
+// Largest first: a bus keeps its label, a motorbike behind it does without.
+function byArea(boxes) {
+  const area = (box) => (Number(box.x2) - Number(box.x1)) * (Number(box.y2) - Number(box.y1)) || 0;
+  return [...boxes].sort((a, b) => area(b) - area(a));
 }
 
 // The whole overlay as one <svg> sized to the image it covers, `shownWidth` CSS pixels wide on screen.
@@ -139,15 +177,23 @@ export function overlaySvg(overlay, shownWidth) {
   const height = Number(overlay.height) || 360;
   // Strokes and texts keep the same size on screen whatever the picture's resolution and the card's size.
   const scale = width / (shownWidth > 0 ? shownWidth : 320);
+  const lines = overlay.lines ?? [];
+  // Label rectangles drawn so far (the lines' first): no label covers another.
+  const placed = lines.map((line, index) => {
+    const label = lineLabel(line, overlay.counts?.[line.id ?? line.name]);
+    return lineLabelArea(index, label, scale, height);
+  });
   return svg(
     'svg',
     { class: 'overlay', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
     svg('g', { class: 'overlay-zones' }, ...(overlay.zones ?? []).map((zone) => drawZone(zone, scale))),
-    svg('g', { class: 'overlay-boxes' }, ...(overlay.boxes ?? []).map((box) => drawBox(box, scale))),
+    svg('g', { class: 'overlay-boxes' }, ...byArea(overlay.boxes ?? []).map((box) => drawBox(box, scale, placed, width))),
     svg(
       'g',
       { class: 'overlay-lines' },
-      ...(overlay.lines ?? []).map((line) => drawLine(line, overlay.counts?.[line.id ?? line.name], scale)),
+      ...lines.map((line, index) =>
+        drawLine(line, overlay.counts?.[line.id ?? line.name], scale, index, height),
+      ),
     ),
   );
 }
