@@ -134,9 +134,13 @@ def test_an_incident_moves_through_the_buttons_and_its_text_stays_text(
     expect(comment).to_have_text(PAYLOAD)
     assert_inert(page, "#incident-detail")
 
-    detail.get_by_role("textbox", name=VI["incidents.agency"]).fill("CSGT Thủ Dầu Một")
+    # An agency picked by name from the list, not typed: the incident carries its code.
+    picker = detail.get_by_role("combobox", name=VI["incidents.agency"])
+    expect(picker.locator("option", has_text="Công an thành phố Thủ Dầu Một")).to_have_count(1)
+    picker.select_option(label="Công an thành phố Thủ Dầu Một")
     detail.get_by_role("button", name=VI["incidents.action.assigned"]).click()
     expect(detail.locator(".badge.state")).to_have_text(VI["incident.state.assigned"])
+    assert api(f"/api/incidents/{number}")["agency"] == "cong-an-tdm"
     page.screenshot(path="/tmp/incident-detail.png")
 
     history = api(f"/api/incidents/{number}/history")
@@ -149,5 +153,5 @@ def test_an_incident_moves_through_the_buttons_and_its_text_stays_text(
     assert history[2]["text"] == PAYLOAD
     detail.get_by_role("button", name=VI["incidents.back"]).click()
     expect(row.locator(".badge.state")).to_have_text(VI["incident.state.assigned"])
-    expect(row.locator(".agency")).to_have_text("CSGT Thủ Dầu Một")
+    expect(row.locator(".agency")).to_have_text("Công an thành phố Thủ Dầu Một")
     assert page_log.errors == []

@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from cityops import __version__
 from cityops.api import (
+    agencies,
     auth,
     ingest,
     live,
@@ -99,7 +100,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     # Ingestion interfaces take batches up to `max_body_bytes`; everything else `max_request_bytes`.
     for ingestion in (ingest, ngsild):
         app.include_router(ingestion.router, max_body_size=settings.max_body_bytes)
-    for router in (map, series, meta, live, auth, users, operations, opendata):
+    for router in (map, series, meta, live, auth, users, operations, agencies, opendata):
         app.include_router(router.router)
     for domain in kernel.domains:
         if domain.router is not None:

@@ -51,6 +51,14 @@ class SampleEntity:
 
 
 @dataclass(frozen=True)
+class AgencyName:
+    """An agency incidents are assigned to: its code (accounts and routes use it) and its name."""
+
+    code: str
+    name: Text
+
+
+@dataclass(frozen=True)
 class Panel:
     """A dashboard panel a domain contributes: an ES module under the domain's `static/` folder.
 
@@ -127,6 +135,9 @@ class Domain:
     # The domain's pages of the monthly briefing: (kernel, year, month, language) -> sections. A domain
     # without it gets a page of its indicators.
     briefing: Callable[[Kernel, int, int, str], Sequence[BriefingSection]] | None = None
+    # The agencies the domain knows by name (read when asked: a configuration file may change them), so
+    # that operators pick an agency from a list and read names, not codes (GET /api/agencies).
+    agencies: Callable[[], Iterable[AgencyName]] | None = None
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cityops.core.domain import Domain, Panel
+from cityops.core.domain import AgencyName, Domain, Panel
 from cityops.reports.opendata import REPORTS
 from cityops.reports.router import PUBLIC, build_router
+from cityops.reports.routing import RoutingTable
+from cityops.reports.settings import ReportSettings
 from cityops.reports.simulator import simulate
+
+
+def agencies() -> list[AgencyName]:
+    """The agencies the routing table names (`CITYOPS_REPORTS_ROUTING` or the shipped table)."""
+    table = RoutingTable.load(ReportSettings().routing)
+    return [AgencyName(a.code, {"vi": a.vi, "en": a.en, "ja": a.ja}) for a in table.agencies]
+
 
 DOMAIN = Domain(
     name="reports",
@@ -18,4 +27,5 @@ DOMAIN = Domain(
     simulator=simulate,
     panels=(Panel("moderation", "moderation.js", "panel.moderation", order=30),),
     datasets=(REPORTS,),
+    agencies=agencies,
 )

@@ -1,5 +1,6 @@
 // One incident: its facts, the moves its state allows (for roles that may act), its history with the
 // comments, its attachments and a comment box. Everything from the API is inserted as text.
+import { agencies, agencyName } from './agencies.js';
 import { getJSON, postJSON } from './api.js';
 import { h } from './dom.js';
 import { formatAge, formatDateTime, onLanguageChange, pick, t } from './i18n.js';
@@ -101,7 +102,7 @@ export class IncidentDetail {
     }
     const focused = document.activeElement?.name;
     const draft = this.container.querySelector('textarea[name="comment"]')?.value ?? '';
-    const agencyDraft = this.container.querySelector('input[name="agency"]')?.value ?? incident.agency ?? '';
+    const agencyDraft = this.container.querySelector('select[name="agency"]')?.value ?? incident.agency ?? '';
     this.container.dataset.incident = incident.id;
     this.container.dataset.state = incident.state;
     this.container.dataset.severity = incident.severity;
@@ -130,7 +131,7 @@ export class IncidentDetail {
   facts(incident) {
     const sla = slaText(incident, Date.now());
     const rows = [
-      [t('incidents.agency'), incident.agency ?? t('incidents.unassigned')],
+      [t('incidents.agency'), incident.agency ? agencyName(incident.agency) : t('incidents.unassigned')],
       [t('incidents.area'), this.areaName?.(incident.area_code) ?? incident.area_code ?? '—'],
       [t('incidents.created'), `${formatDateTime(Date.parse(incident.created))} (${formatAge(Date.parse(incident.created))})`],
       sla ? [t('incidents.sla'), sla.text, 'sla'] : null,
@@ -159,14 +160,15 @@ export class IncidentDetail {
     const box = h('div', { class: 'actions', role: 'group', 'aria-label': t('incidents.actions') });
     for (const to of moves) {
       if (to === 'assigned') {
-        const input = h('input', {
-          name: 'agency',
-          required: true,
-          maxlength: 200,
-          value: agencyDraft,
-          placeholder: t('incidents.agency_placeholder'),
-          'aria-label': t('incidents.agency'),
-        });
+        // A list of agencies by name, not free text: a typo would assign the incident to nobody.
+        const codes = agencies().map((agency) => agency.code);
+        if (agencyDraft && !codes.includes(agencyDraft)) codes.unshift(agencyDraft);
+        const input = h(
+          'select',
+          { name: 'agency', required: true, 'aria-label': t('incidents.agency') },
+          h('option', { value: '' }, t('incidents.agency_placeholder')),
+          codes.map((code) => h('option', { value: code, selected: code === agencyDraft }, agencyName(code))),
+        );
         const form = h(
           'form',
           { class: 'assign', dataset: { to } },
@@ -210,7 +212,7 @@ export class IncidentDetail {
       case 'transition':
         what = [
           `${entry.from_state ? t(`incident.state.${entry.from_state}`) : ''} → ${t(`incident.state.${entry.to_state}`)}`,
-          entry.data?.agency ? `${t('incidents.agency')}: ${entry.data.agency}` : null,
+          entry.data?.agency ? `${t('incidents.agency')}: ${agencyName(entry.data.agency)}` : null,
         ].filter(Boolean).join(' · ');
         break;
       case 'attachment':

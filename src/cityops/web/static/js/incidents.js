@@ -2,6 +2,7 @@
 // the live feed says an alert or incident changed; age and SLA countdowns tick every second. Selecting
 // an incident opens its detail in the panel. A rule with many open alerts shows as one row
 // (alert_groups.js); the header counts every open alert, not the rows shown.
+import { agencyName, loadAgencies } from './agencies.js';
 import { ExpandedGroups, SUMMARY_URL, arrange, groupRow } from './alert_groups.js';
 import { getJSON, postJSON } from './api.js';
 import { h } from './dom.js';
@@ -63,6 +64,8 @@ export class IncidentsPanel {
         this.readsAlerts ? getJSON(SUMMARY_URL) : { total: 0, rules: [] },
         getJSON(INCIDENTS_URL),
         this.detail.openId !== null ? this.detail.reload() : null,
+        // Names for the codes; without them the codes show, so a failure here is not the panel's.
+        loadAgencies().catch((error) => console.warn('/api/agencies', error)),
       ]);
       await this.expanded.reload(summary.rules);
       if (generation !== this.generation) return; // a newer refresh has started
@@ -173,7 +176,7 @@ export class IncidentsPanel {
       h(
         'span',
         { class: 'row-meta' },
-        h('span', { class: 'agency' }, incident.agency ?? t('incidents.unassigned')),
+        h('span', { class: 'agency' }, incident.agency ? agencyName(incident.agency) : t('incidents.unassigned')),
         h('time', { datetime: incident.created, dataset: { since: created } }, formatAge(created)),
         sla ? h('span', { class: 'sla', dataset: { overdue: String(sla.overdue) } }, sla.text) : null,
       ),
