@@ -149,3 +149,20 @@ def test_client_macs_are_stored_as_keyed_hashes(world: World) -> None:
         stored = conn.exec_driver_sql("SELECT client_mac FROM wifi_sessions").scalar_one()
     assert stored.startswith("h:") and "55" not in stored[:2]
     assert "02:11:22:33:44:55" not in world.client.get("/api/wifi/sessions").text
+
+
+def test_concurrent_packets_are_all_stored_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def send(n: int) -> int:
+        status = "Start" if n % 2 == 0 else "Interim-Update"
+        return world.account(
+            Acct_Status_Type=status, Acct_Session_Id=f"c{n // 2}", Acct_Input_Octets=n
+        ).status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(send, range(120)))
+    assert codes == [204] * 120
+    stored = world.client.get("/api/wifi/sessions?limit=1000").json()
+    assert len(stored) == 60
+    assert sorted(s["input_bytes"] for s in stored) == [2 * i + 1 for i in range(60)]

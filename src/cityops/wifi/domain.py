@@ -9,7 +9,7 @@ from cityops.core.domain import Domain, EntityType, MetricSpec, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
 from cityops.core.rules.definitions import RuleTemplate
 from cityops.wifi.commands import build_commands
-from cityops.wifi.runtime import open_runtime
+from cityops.wifi.runtime import open_runtime, stop_runtime
 from cityops.wifi.simulator import sample_access_points, simulate
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ DOMAIN = Domain(
     folder=FOLDER,
     router=router,
     setup=open_runtime,
+    stop=stop_runtime,
     commands=build_commands,
     # FreeRADIUS and the devices authenticate themselves there (radius_routes.py, router.py).
     public_paths=("/radius/", "/devices/"),

@@ -12,6 +12,7 @@ Accounting-Response and the NAS retransmits.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -118,16 +119,7 @@ def build_radius_router(runtime: WifiRuntime) -> APIRouter:
         except RequestError as exc:
             return bad(exc.attribute, exc.message)
 
-        def store() -> accounting.Outcome | None:
-            with write_transaction(engine) as conn:
-                known = accounting.nas_of(conn, nas)
-                if known is None:
-                    return None
-                return accounting.record(
-                    conn, known, packet, runtime.now_ms(), runtime.settings.interim_seconds, runtime.personal
-                )
-
-        outcome = await anyio.to_thread.run_sync(store)
+        outcome = await asyncio.wrap_future(runtime.accounting.submit(nas, packet))
         if outcome is None:
             return bad("nas", "unknown NAS", 404)
         return Response(status_code=204)

@@ -19,6 +19,7 @@ from cityops.core.ingest import IngestError, validate_points
 from cityops.core.rules.engine import RuleNotFound
 from cityops.core.store import write_transaction
 from cityops.wifi.accounting import close_stale
+from cityops.wifi.accounting_writer import AccountingWriter
 from cityops.wifi.health import DOWN_RULE, HotspotState, judge
 from cityops.wifi.privacy import PersonalData, load_key
 from cityops.wifi.registry import digest
@@ -37,6 +38,7 @@ class WifiRuntime:
     kernel: Kernel
     settings: WifiSettings
     personal: PersonalData
+    accounting: AccountingWriter
     _backends: frozenset[str] = frozenset()
     _backends_read: float = 0.0
     _rule_installed: bool = False
@@ -117,7 +119,13 @@ class WifiRuntime:
 
 def open_runtime(kernel: Kernel) -> WifiRuntime:
     settings = WifiSettings()
-    return WifiRuntime(kernel, settings, PersonalData(load_key(settings.hash_key_file)))
+    personal = PersonalData(load_key(settings.hash_key_file))
+    writer = AccountingWriter(kernel.engine, personal, settings.interim_seconds, kernel.now_ms)
+    return WifiRuntime(kernel, settings, personal, writer)
+
+
+def stop_runtime(_kernel: Kernel, runtime: WifiRuntime) -> None:
+    runtime.accounting.stop()
 
 
 def runtime_of(kernel: Kernel) -> WifiRuntime:

@@ -1,0 +1,225 @@
+"""Accounting packets/s through Debian's FreeRADIUS into cityops, every session persisted, against the same
+FreeRADIUS writing only its `detail` file.
+
+    .venv/bin/python benchmarks/wifi.py [--sessions 3000] [--parallel 128] [--runs 3]
+
+Each run: a fresh store with one tenant, plan, NAS (127.0.0.1) and voucher; `cityops serve` in its own
+process; FreeRADIUS configured by `configure_freeradius` (the folder `cityops wifi freeradius-config`
+writes); Debian's radclient sends Start, Interim-Update and Stop for every session (3 × sessions
+packets, `--parallel` in flight, 3 retries). Then the store is checked: every session present, closed,
+with its byte counts. Loss = packets whose effect is missing from the store. The peer is the same
+FreeRADIUS with `accounting { detail }` only. Prints medians over the runs; figures in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from cityops.core.kernel import Kernel
+from cityops.core.store import write_transaction
+from cityops.wifi.commands import configure_freeradius
+from cityops.wifi.freeradius_config import Listen
+from cityops.wifi.registry import NasIn, PlanIn, TenantIn, create_nas, create_tenant, put_plan
+from cityops.wifi.schema import sessions
+from cityops.wifi.tenancy import TenantView
+from cityops.wifi.vouchers import VouchersIn, create_vouchers
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "bench-secret-123"
+PROVINCE = TenantView(None, True)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def prepare_store(url: str) -> str:
+    kernel = Kernel.open(url, node_modules=REPO / "node_modules")
+    with write_transaction(kernel.engine) as conn:
+        create_tenant(conn, PROVINCE, TenantIn(slug="bench", name="Bench", kind="community"), "bench")
+        put_plan(conn, PROVINCE, "bench", PlanIn(name="free"), "bench")
+        create_nas(
+            conn, PROVINCE, "bench", NasIn(name="nas-bench", ip_address="127.0.0.1", secret=SECRET), "bench"
+        )
+        code = create_vouchers(conn, PROVINCE, VouchersIn(tenant="bench", plan="free"), "bench")[0]["code"]
+    kernel.engine.dispose()
+    return str(code)
+
+
+@contextmanager
+def cityops_server(url: str, port: int, folder: Path) -> Iterator[None]:
+    env = {
+        **os.environ,
+        "CITYOPS_DATABASE_URL": url,
+        "CITYOPS_NODE_MODULES": str(REPO / "node_modules"),
+        "CITYOPS_WIFI_HASH_KEY_FILE": str(folder / "wifi-hash.key"),
+    }
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "cityops"), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/meta", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("cityops did not start") from None
+                time.sleep(0.2)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+@contextmanager
+def freeradius(url: str, api: str, folder: Path, detail_only: bool) -> Iterator[Listen]:
+    listen = Listen("127.0.0.1", free_port(), free_port())
+    kernel = Kernel.open(url, node_modules=REPO / "node_modules")
+    configure_freeradius(kernel.engine, folder, api, listen, threads=8, detail_only=detail_only)
+    kernel.engine.dispose()
+    proc = subprocess.Popen(
+        ["freeradius", "-f", "-d", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
+    log = folder / "log" / "radius.log"
+    try:
+        deadline = time.monotonic() + 30
+        while not (log.exists() and "Ready to process requests" in log.read_text(errors="replace")):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(
+                    "FreeRADIUS did not start: " + (log.read_text()[-2000:] if log.exists() else "")
+                )
+            time.sleep(0.1)
+        yield listen
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def packets_file(path: Path, code: str, count: int) -> int:
+    """Start for every session, then Interim-Update for every one, then Stop; returns the packet count."""
+    blocks = []
+    for status, extra in (
+        ("Start", ""),
+        ("Interim-Update", "Acct-Session-Time = 60\nAcct-Input-Octets = 1000\nAcct-Output-Octets = 2000\n"),
+        (
+            "Stop",
+            "Acct-Session-Time = 120\nAcct-Input-Octets = 3000\nAcct-Output-Octets = 5\nAcct-Output-Gigawords = 1\nAcct-Terminate-Cause = User-Request\n",
+        ),
+    ):
+        for n in range(count):
+            blocks.append(
+                f'User-Name = "{code}"\nAcct-Status-Type = {status}\nAcct-Session-Id = "b{n:08d}"\n'
+                f'Calling-Station-Id = "02-00-{n >> 24 & 255:02X}-{n >> 16 & 255:02X}-{n >> 8 & 255:02X}-{n & 255:02X}"\n'
+                f"NAS-IP-Address = 127.0.0.1\n{extra}"
+            )
+    path.write_text("\n".join(blocks), encoding="ascii")
+    return len(blocks)
+
+
+def send(listen: Listen, path: Path, parallel: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            "radclient",
+            "-q",
+            "-f",
+            str(path),
+            "-p",
+            str(parallel),
+            "-r",
+            "3",
+            "-t",
+            "5",
+            f"127.0.0.1:{listen.acct_port}",
+            "acct",
+            SECRET,
+        ],
+        check=False,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def persisted(url: str, count: int) -> int:
+    """Packets whose effect is in the store: a Start (session there), Interim and Stop (closed with its bytes)."""
+    kernel = Kernel.open(url, node_modules=REPO / "node_modules")
+    with kernel.engine.connect() as conn:
+        present = conn.execute(select(func.count()).select_from(sessions)).scalar_one()
+        stopped = conn.execute(
+            select(func.count()).where(
+                sessions.c.stopped_ms.is_not(None), sessions.c.output_bytes == 2**32 + 5
+            )
+        ).scalar_one()
+    kernel.engine.dispose()
+    # A Stop carries the final totals; an Interim's effect cannot be told apart once the Stop arrived.
+    return int(present) + 2 * int(stopped)
+
+
+def one_run(sessions_count: int, parallel: int) -> tuple[float, float, float, float]:
+    with tempfile.TemporaryDirectory(prefix="cityops-wifi-bench-") as tmp_name:
+        tmp = Path(tmp_name)
+        url = f"sqlite:///{tmp}/wifi.sqlite"
+        code = prepare_store(url)
+        packets = packets_file(tmp / "packets.txt", code, sessions_count)
+        port = free_port()
+        api = f"http://127.0.0.1:{port}"
+        with cityops_server(url, port, tmp), freeradius(url, api, tmp / "fr", detail_only=False) as listen:
+            seconds = send(listen, tmp / "packets.txt", parallel)
+        stored = persisted(url, sessions_count)
+        with freeradius(url, api, tmp / "fr-detail", detail_only=True) as listen:
+            peer_seconds = send(listen, tmp / "packets.txt", parallel)
+        detail = tmp / "fr-detail" / "radacct" / "detail"
+        peer_written = detail.read_text(errors="replace").count("Acct-Status-Type") if detail.exists() else 0
+        loss = 1 - stored / packets
+        peer_loss = 1 - peer_written / packets
+        return packets / seconds, loss, packets / peer_seconds, peer_loss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=3000)
+    parser.add_argument("--parallel", type=int, default=128)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    results = []
+    for run in range(args.runs):
+        rate, loss, peer_rate, peer_loss = one_run(args.sessions, args.parallel)
+        results.append((rate, loss, peer_rate, peer_loss))
+        print(
+            f"run {run + 1}: cityops {rate:,.0f} packets/s (loss {loss:.2%}); "
+            f"detail file only {peer_rate:,.0f} packets/s (loss {peer_loss:.2%})",
+            flush=True,
+        )
+    rate = statistics.median(r[0] for r in results)
+    peer = statistics.median(r[2] for r in results)
+    print(
+        f"median: cityops {rate:,.0f} accounting packets/s, loss {statistics.median(r[1] for r in results):.2%}; "
+        f"FreeRADIUS detail file only {peer:,.0f}/s, loss {statistics.median(r[3] for r in results):.2%}; "
+        f"ratio {rate / peer:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
