@@ -11,6 +11,7 @@ from cityops.core.entities import make_urn
 from cityops.core.rules.definitions import AbsenceRule, DurationRule, load_rules_file
 from cityops.traffic.demo import simulator as traffic
 from cityops.wifi import simulator as wifi
+from cityops.wifi.settings import WifiSettings
 
 
 def test_demo_rules_parse_with_installed_templates() -> None:
@@ -45,15 +46,12 @@ def test_scripted_jam_exceeds_the_congestion_threshold_only_while_it_lasts() -> 
     assert rule.minutes * 60_000 < traffic.JAM_LASTS_MS
 
 
-def test_scripted_outage_silences_one_hotspot_longer_than_the_rule_waits() -> None:
-    templates = {t.id: t for d in discover_domains() for t in d.rule_templates}
-    rule = next(r for r in load_rules_file(Path(DEMO_RULES), templates) if r.id == "demo-hotspot-silent")
-    down = make_urn("AccessPoint", wifi.OUTAGE_HOTSPOT)
+def test_scripted_outage_silences_one_hotspot_longer_than_it_takes_to_be_down() -> None:
     start = 1_790_000_000_000 - 1_790_000_000_000 % wifi.OUTAGE_EVERY_MS
-    rng = random.Random(1)
-    reporting = [
-        any(p["entity"] == down for p in wifi.access_point_points(start + s * 3000, rng))
-        for s in range(int(wifi.OUTAGE_LASTS_MS / 3000))
+    silent = [
+        wifi.is_silent(wifi.OUTAGE_HOTSPOT, start + s * 3000) for s in range(int(wifi.OUTAGE_LASTS_MS / 3000))
     ]
-    assert not any(reporting)
-    assert rule.minutes * 60_000 < wifi.OUTAGE_LASTS_MS
+    assert all(silent)
+    assert not wifi.is_silent(wifi.OUTAGE_HOTSPOT, start + wifi.OUTAGE_LASTS_MS)
+    assert not any(wifi.is_silent(spot.id, start) for spot in wifi.HOTSPOTS if spot.id != wifi.OUTAGE_HOTSPOT)
+    assert WifiSettings().down_after_seconds * 1000 < wifi.OUTAGE_LASTS_MS

@@ -106,9 +106,12 @@ class AccountingWriter:
                     outcomes.append((job, outcome))
         except Exception as exc:  # the batch did not commit: none of it is acknowledged
             for job in jobs:
-                job.done.set_exception(exc)
+                if not job.done.cancelled():
+                    job.done.set_exception(exc)
             return
         for job, result in outcomes:
+            if job.done.cancelled():  # the request went away (stored all the same; the NAS resends)
+                continue
             if isinstance(result, BaseException):
                 job.done.set_exception(result)
             else:

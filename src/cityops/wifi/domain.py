@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain, EntityType, MetricSpec, translated
-from cityops.core.indicators import Indicator, fresh_share, latest_total
+from cityops.core.domain import Domain, EntityType, MetricSpec, Panel, translated
+from cityops.core.indicators import Indicator
 from cityops.core.rules.definitions import RuleTemplate
+from cityops.wifi import indicators
 from cityops.wifi.commands import build_commands
 from cityops.wifi.runtime import open_runtime, stop_runtime
 from cityops.wifi.simulator import sample_access_points, simulate
@@ -47,6 +48,7 @@ DOMAIN = Domain(
     # FreeRADIUS and the devices authenticate themselves there (radius_routes.py, router.py).
     public_paths=("/radius/", "/devices/"),
     scoped_officers=True,
+    panels=(Panel("hotspots", "hotspots.js", "panel.hotspots", order=40),),
     entity_types=(ACCESS_POINT,),
     indicators=(
         Indicator(
@@ -56,14 +58,35 @@ DOMAIN = Domain(
             direction="higher",
             target=98.0,
             tolerance=0.03,
-            formula=fresh_share("AccessPoint", "up", within_ms=5 * 60_000, at_least=0.5),
+            formula=indicators.hotspots_up,
         ),
         Indicator(
             id="wifi.active_users",
             title=translated(FOLDER, "indicator.active_users"),
             unit="users",
             direction="higher",
-            formula=latest_total("AccessPoint", "activeUsers", within_ms=5 * 60_000),
+            formula=indicators.users_now,
+        ),
+        Indicator(
+            id="wifi.sessions_today",
+            title=translated(FOLDER, "indicator.sessions_today"),
+            unit="sessions",
+            direction="higher",
+            formula=indicators.today("sessions"),
+        ),
+        Indicator(
+            id="wifi.devices_today",
+            title=translated(FOLDER, "indicator.devices_today"),
+            unit="devices",
+            direction="higher",
+            formula=indicators.today("devices"),
+        ),
+        Indicator(
+            id="wifi.data_today",
+            title=translated(FOLDER, "indicator.data_today"),
+            unit="GB",
+            direction="higher",
+            formula=indicators.today("gigabytes"),
         ),
     ),
     sample_entities=sample_access_points,

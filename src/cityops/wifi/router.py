@@ -17,14 +17,16 @@ from typing import Annotated, Any, TypeVar
 import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, String, literal, select
 
 from cityops.core.access.accounts import Principal
 from cityops.core.entities import make_urn
 from cityops.core.kernel import Kernel
+from cityops.core.schema import entities
 from cityops.core.store import write_transaction
 from cityops.wifi import figures, health, registry, vouchers
 from cityops.wifi.errors import WifiError
+from cityops.wifi.figures import URN_PREFIX
 from cityops.wifi.privacy import HASH_PREFIX
 from cityops.wifi.radius_routes import build_radius_router
 from cityops.wifi.runtime import WifiRuntime, runtime_of
@@ -172,15 +174,28 @@ def add_management_routes(router: APIRouter, runtime: WifiRuntime) -> None:
         def work(conn: Connection, view: TenantView) -> list[dict[str, Any]]:
             users = {s.id: s.users_now for s in runtime.last_states}
             query = (
-                select(access_points, tenants.c.slug)
+                select(
+                    access_points,
+                    tenants.c.slug,
+                    entities.c.name,
+                    entities.c.lon,
+                    entities.c.lat,
+                    entities.c.area_code,
+                )
                 .join(tenants, tenants.c.id == access_points.c.tenant_id)
+                .outerjoin(entities, entities.c.urn == literal(URN_PREFIX, String) + access_points.c.id)
                 .where(view.where(access_points.c.tenant_id))
                 .order_by(access_points.c.id)
             )
             return [
                 {
                     "id": row.id,
+                    "name": row.name,
                     "tenant": row.slug,
+                    "location": None
+                    if row.lon is None
+                    else {"type": "Point", "coordinates": [row.lon, row.lat]},
+                    "area_code": row.area_code,
                     "macAddress": row.mac,
                     "ssids": row.ssids,
                     "model": row.model,
