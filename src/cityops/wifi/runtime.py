@@ -23,7 +23,7 @@ from cityops.wifi.accounting_writer import AccountingWriter
 from cityops.wifi.health import DOWN_RULE, HotspotState, judge
 from cityops.wifi.privacy import PersonalData, load_key
 from cityops.wifi.registry import digest
-from cityops.wifi.schema import radius_backends
+from cityops.wifi.schema import access_points, radius_backends, sessions
 from cityops.wifi.settings import WifiSettings
 
 if TYPE_CHECKING:
@@ -62,6 +62,12 @@ class WifiRuntime:
 
     def _sweep_store(self) -> list[HotspotState]:
         now = self.now_ms()
+        with self.kernel.engine.connect() as conn:  # nothing to judge: take no write lock at all
+            if conn.execute(select(access_points.c.id).limit(1)).first() is None and (
+                conn.execute(select(sessions.c.id).where(sessions.c.stopped_ms.is_(None)).limit(1)).first()
+                is None
+            ):
+                return []
         with write_transaction(self.kernel.engine) as conn:
             closed = close_stale(conn, now)
             states = judge(conn, now, self.settings.down_after_seconds * 1000)
@@ -110,11 +116,11 @@ class WifiRuntime:
 
     async def run(self) -> None:
         while True:
+            await asyncio.sleep(self.settings.sweep_seconds)
             try:
                 await self.sweep()
             except Exception:  # the next sweep tries again; nothing it derives is lost
                 log.exception("wifi sweep failed")
-            await asyncio.sleep(self.settings.sweep_seconds)
 
 
 def open_runtime(kernel: Kernel) -> WifiRuntime:
