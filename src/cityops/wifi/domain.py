@@ -45,8 +45,9 @@ DOMAIN = Domain(
     setup=open_runtime,
     stop=stop_runtime,
     commands=build_commands,
-    # FreeRADIUS and the devices authenticate themselves there (radius_routes.py, router.py).
-    public_paths=("/radius/", "/devices/"),
+    # FreeRADIUS and the devices authenticate themselves there (radius_routes.py, router.py); the captive
+    # portal is for anyone (portal_routes.py).
+    public_paths=("/radius/", "/devices/", "/portal/"),
     scoped_officers=True,
     panels=(Panel("hotspots", "hotspots.js", "panel.hotspots", order=40),),
     entity_types=(ACCESS_POINT,),

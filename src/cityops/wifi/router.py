@@ -27,13 +27,13 @@ from cityops.core.store import write_transaction
 from cityops.wifi import figures, health, registry, vouchers
 from cityops.wifi.errors import WifiError
 from cityops.wifi.figures import URN_PREFIX
+from cityops.wifi.portal_routes import build_portal_router
 from cityops.wifi.privacy import HASH_PREFIX
 from cityops.wifi.radius_routes import build_radius_router
 from cityops.wifi.runtime import WifiRuntime, runtime_of
 from cityops.wifi.schema import access_points, nas_clients, sessions, tenants
 from cityops.wifi.tenancy import TenantView, view_of
 
-PUBLIC_PATHS = ("/radius/", "/devices/")
 T = TypeVar("T")
 
 
@@ -58,6 +58,7 @@ def build_router(kernel: Kernel) -> APIRouter:
 
     router = APIRouter(tags=["wifi"], lifespan=lifespan)
     router.include_router(build_radius_router(runtime))
+    router.include_router(build_portal_router(runtime))
     add_device_routes(router, runtime)
     add_management_routes(router, runtime)
     return router

@@ -25,6 +25,7 @@ from cityops.wifi.privacy import PersonalData, load_key
 from cityops.wifi.registry import digest
 from cityops.wifi.schema import access_points, radius_backends, sessions
 from cityops.wifi.settings import WifiSettings
+from cityops.wifi.sms import HttpGatewaySender, OutboxSender, SmsSender
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
@@ -39,6 +40,7 @@ class WifiRuntime:
     settings: WifiSettings
     personal: PersonalData
     accounting: AccountingWriter
+    sms: SmsSender
     _backends: frozenset[str] = frozenset()
     _backends_read: float = 0.0
     _rule_installed: bool = False
@@ -127,7 +129,10 @@ def open_runtime(kernel: Kernel) -> WifiRuntime:
     settings = WifiSettings()
     personal = PersonalData(load_key(settings.hash_key_file))
     writer = AccountingWriter(kernel.engine, personal, settings.interim_seconds, kernel.now_ms)
-    return WifiRuntime(kernel, settings, personal, writer)
+    sms: SmsSender = OutboxSender()
+    if settings.sms_gateway_url:
+        sms = HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
+    return WifiRuntime(kernel, settings, personal, writer, sms)
 
 
 def stop_runtime(_kernel: Kernel, runtime: WifiRuntime) -> None:

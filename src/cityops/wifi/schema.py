@@ -158,3 +158,30 @@ sign_ins = Table(
     Column("reason", String(32), nullable=True),
     Index("ix_wifi_sign_ins_ts", "ts_ms"),
 )
+
+one_time_codes = Table(
+    "wifi_one_time_codes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("tenant_id", Integer, ForeignKey("wifi_tenants.id"), nullable=False),
+    Column("phone", String(80), nullable=False, comment="keyed hash of the number, always"),
+    Column("code_hash", String(64), nullable=False, comment="SHA-256 of the code with the row's salt"),
+    Column("salt", String(32), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("used_ms", BigInteger, nullable=True),
+    Index("ix_wifi_one_time_codes_phone", "phone", "created_ms"),
+)
+
+sms_outbox = Table(
+    "wifi_sms_outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("tenant_id", Integer, nullable=False),
+    Column(
+        "phone", String(80), nullable=False, comment="keyed hash of the number: the outbox is for demo/tests"
+    ),
+    Column("text", Text, nullable=False),
+)

@@ -27,3 +27,8 @@ class WifiSettings(BaseSettings):
     sweep_seconds: float = Field(
         default=30.0, gt=0, le=3600, description="How often stale sessions are closed and health judged."
     )
+    sms_gateway_url: str | None = Field(
+        default=None,
+        description="An HTTP SMS gateway for the portal's codes (POST {to, text}); unset: the outbox table.",
+    )
+    sms_gateway_token: str = Field(default="", description="Bearer token of the SMS gateway.")
