@@ -23,8 +23,15 @@ DEVICE_MAY = {
 OWN_ACCOUNT = {"/api/auth/me", "/api/auth/password", "/api/tokens", "/api/tokens/{token_id}"}
 RULES_AND_ALERTS = ("/api/rules", "/api/rule-templates", "/api/alerts")
 # A domain's `public_paths`: the citizens' report form and API (tests/reports cover them); open data
-# (tests/api/test_opendata.py).
-PUBLIC_PREFIXES = ("/api/reports/public/", "/api/opendata/")
+# (tests/api/test_opendata.py); the wifi domain's FreeRADIUS, device heartbeat and captive portal calls,
+# which authenticate themselves (tests/wifi cover them).
+PUBLIC_PREFIXES = (
+    "/api/reports/public/",
+    "/api/opendata/",
+    "/api/wifi/radius/",
+    "/api/wifi/devices/",
+    "/api/wifi/portal/",
+)
 STREAMS = {("GET", "/api/live")}  # never ends in TestClient: covered over a real server in test_auth.py
 EVERYONE_BUT_DEVICES = frozenset(HUMAN_ROLES)
 
@@ -45,6 +52,9 @@ def allowed_roles(method: str, path: str) -> frozenset[Role]:
         return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
     if path.startswith("/api/reports/{report_id}") and method != "GET":
         # Agency officers moderate the reports of their scope (tests/reports/test_moderation.py).
+        return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
+    if path.startswith("/api/wifi/") and path != "/api/wifi/sweep" and method != "GET":
+        # A business's staff are agency officers managing their own tenant (tests/wifi/test_tenancy.py).
         return frozenset({Role.ADMIN, Role.OPERATOR, Role.AGENCY_OFFICER})
     if method == "GET":
         return EVERYONE_BUT_DEVICES
