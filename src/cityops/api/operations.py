@@ -295,7 +295,7 @@ class IncidentIn(BaseModel):
     description: Annotated[str, Field(max_length=10_000)] = ""
     severity: Severity = "medium"
     category: Category
-    sub_category: str | None = None
+    sub_category: Annotated[str | None, Field(max_length=64)] = None
     location: PointGeometry | None = None
     source: Annotated[str | None, Field(max_length=200, description="URN of the entity concerned")] = None
 

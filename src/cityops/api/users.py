@@ -34,6 +34,7 @@ from cityops.core.store import write_transaction
 router = APIRouter(tags=["access"])
 T = TypeVar("T")
 PersonRole = Literal["admin", "operator", "leader", "agency_officer"]
+AreaCode = Annotated[str, Field(max_length=64)]
 
 
 async def _in_transaction(request: Request, work: Callable[[Connection], T]) -> T:
@@ -61,7 +62,7 @@ class UserIn(BaseModel):
     role: PersonRole
     display_name: Annotated[str, Field(max_length=200)] = ""
     agency_code: Annotated[str | None, Field(max_length=64, description="agency officers only")] = None
-    area_codes: Annotated[list[str], Field(max_length=100, description="agency officers only")] = []
+    area_codes: Annotated[list[AreaCode], Field(max_length=100, description="agency officers only")] = []
     password: Annotated[str | None, Field(max_length=1024, description="leave out: token-only account")] = (
         None
     )
@@ -71,7 +72,7 @@ class UserChangesIn(BaseModel):
     display_name: Annotated[str | None, Field(max_length=200)] = None
     role: PersonRole | None = None
     agency_code: Annotated[str | None, Field(max_length=64)] = None
-    area_codes: Annotated[list[str] | None, Field(max_length=100)] = None
+    area_codes: Annotated[list[AreaCode] | None, Field(max_length=100)] = None
     disabled: bool | None = None
     password: Annotated[str | None, Field(max_length=1024, description="a new password (ends sessions)")] = (
         None
