@@ -108,7 +108,7 @@ class VehicleTracker:
             x1, y1, x2, y2 = (float(v) for v in box)
             born = self._born.setdefault(key, (x1, y1, x2, y2))
             self._hits[key] += 1
-            if self._hits[key] < self._min_hits:
+            if self._hits[key] + 1 < self._min_hits:  # +1: the detection that started the track
                 continue
             winner = votes.most_common(1)[0][0]
             objects.append(TrackedObject(key, CLASSES[winner], (x1, y1, x2, y2), float(score), born))

@@ -217,9 +217,15 @@ def simulated_detections(
 
 
 def counting_line() -> CountLine:
-    """Vertical, across all six lanes: left-to-right traffic crosses it "forward"."""
+    """Vertical, across all six lanes: left-to-right traffic crosses it "forward". Tracks lost while
+    hidden are stitched across it (within 28 px along the line: less than the lanes' spacing)."""
     return CountLine(
-        "line", (float(LINE_X), lane_y(LANES) + 10), (float(LINE_X), lane_y(-1.5)), anchor="centre"
+        "line",
+        (float(LINE_X), lane_y(LANES) + 10),
+        (float(LINE_X), lane_y(-1.5)),
+        anchor="centre",
+        stitch_s=4.0,
+        stitch_px=28.0,
     )
 
 
