@@ -8,11 +8,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Debian packages the test suite drives as real peers: a browser, ffmpeg (RTSP), real test media
 # (darknet's dog.jpg, opencv-doc's vtest.avi), OpenCV's system libraries, a Japanese font for screenshots,
 # the MQTT broker (Mosquitto) the MQTT bridge is tested against, FreeRADIUS with its rest module and
-# radclient (the wifi domain's AAA), poppler-utils' pdftotext (the briefing's PDF read back).
+# radclient (the wifi domain's AAA), poppler-utils' pdftotext (the briefing's PDF read back), PostgreSQL
+# (the tests start their own throw-away cluster on loopback; the package's service is not used).
 APT_TEST_PACKAGES := chromium ffmpeg darknet opencv-doc libgl1 libglib2.0-0 fonts-ipafont-gothic poppler-utils mosquitto \
-	freeradius freeradius-rest freeradius-utils
+	freeradius freeradius-rest freeradius-utils postgresql
 
-.PHONY: setup demo serve test lint typecheck pytest apt-test test-data clean
+.PHONY: setup demo serve test lint typecheck pytest pytest-postgresql apt-test test-data clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,7 +81,11 @@ typecheck: setup
 pytest: setup apt-test test-data
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+# The tests that touch the store once more on PostgreSQL (browser tests only on the default run).
+pytest-postgresql: setup apt-test test-data
+	$(BIN)/pytest -q --database postgresql -m "not browser"
+
+test: lint typecheck pytest pytest-postgresql
 
 clean:
 	rm -rf $(VENV) node_modules src/cityops/web/static/vendor var

@@ -10,9 +10,12 @@ as `test-admin`.
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,17 +26,20 @@ from typing import Any
 
 import httpx
 import orjson
+import psycopg
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Playwright, sync_playwright
+from sqlalchemy.engine import make_url
 
 from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.access.accounts import NewUser, Role, create_user
 from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
+from cityops.core.local_postgres import LocalPostgres
 from cityops.core.store import write_transaction
 from cityops.web import vendor
 
@@ -41,6 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 NODE_MODULES = REPO / "node_modules"
 TEST_ADMIN = "test-admin"
 CHROMIUM = Path("/usr/bin/chromium")
+BACKENDS = ("sqlite", "postgresql")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -54,23 +61,106 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=BACKENDS,
+        default=os.environ.get("CITYOPS_TEST_DATABASE", "sqlite"),
+        help="the store the `database_url` and `kernel` fixtures use: sqlite (a file per test) or "
+        "postgresql (a throw-away cluster on loopback, a database per test); env CITYOPS_TEST_DATABASE",
+    )
+
+
+# A test that asks for one of these touches the store, so it runs on every backend; the others run
+# once, on the default run (SQLite).
+STORE_FIXTURES = frozenset(("databases", "database_url", "template_db"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--database") == "sqlite":
+        return
+    kept = [item for item in items if STORE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    items[:] = kept
+
+
 @pytest.fixture(scope="session")
-def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Migrated and loaded once per session; each test gets its own copy."""
-    path = tmp_path_factory.mktemp("template") / "cityops.sqlite"
-    kernel = Kernel.open(f"sqlite:///{path}", node_modules=NODE_MODULES)
+def backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite` or `postgresql`: which store this run tests (`--database`)."""
+    return str(request.config.getoption("--database"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One throw-away PostgreSQL cluster for the session, started on first use."""
+    server = LocalPostgres.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Databases:
+    """Makes empty databases of the backend under test: a file on SQLite, a database of the session's
+    cluster on PostgreSQL; `template` (a URL this made) is copied instead when given."""
+
+    prefix: str
+    folder: Path
+    server: LocalPostgres | None
+    made: list[str] = field(default_factory=list)
+
+    def new(self, template: str | None = None) -> str:
+        name = f"{self.prefix}_{len(self.made) + 1}"
+        if self.server is None:
+            path = self.folder / f"{name}.sqlite"
+            if template:
+                shutil.copy(make_url(template).database or "", path)
+            url = f"sqlite:///{path}"
+        else:
+            url = self.server.create_database(name, make_url(template).database if template else None)
+        self.made.append(url)
+        return url
+
+    def drop_all(self) -> None:
+        if self.server is not None:
+            for url in self.made:
+                self.server.drop_database(make_url(url).database or "")
+
+
+DATABASE_PREFIXES = itertools.count(1)
+
+
+def make_databases(backend: str, request: pytest.FixtureRequest, folder: Path) -> Databases:
+    server = request.getfixturevalue("postgres_server") if backend == "postgresql" else None
+    return Databases(f"t{next(DATABASE_PREFIXES)}", folder, server)
+
+
+@pytest.fixture(scope="session")
+def session_databases(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Databases:
+    return make_databases(backend, request, tmp_path_factory.mktemp("session"))
+
+
+@pytest.fixture(scope="session")
+def template_db(session_databases: Databases) -> str:
+    """URL of a database migrated and loaded once per session; each test gets its own copy."""
+    url = session_databases.new()
+    kernel = Kernel.open(url, node_modules=NODE_MODULES)
     with kernel.engine.begin() as conn:
         create_user(conn, NewUser(TEST_ADMIN, Role.ADMIN), actor="tests")
         issued = issue_token(conn, "tests", "user", TEST_ADMIN, actor="tests")
-    (path.parent / "admin-token").write_text(issued.secret, encoding="utf-8")
+    TEMPLATE_SECRETS[url] = issued.secret
     kernel.engine.dispose()
-    return path
+    return url
+
+
+TEMPLATE_SECRETS: dict[str, str] = {}
 
 
 @pytest.fixture(scope="session")
-def admin_token(template_db: Path) -> str:
+def admin_token(template_db: str) -> str:
     """The API token of `test-admin`, present in every test database."""
-    return (template_db.parent / "admin-token").read_text(encoding="utf-8")
+    return TEMPLATE_SECRETS[template_db]
 
 
 @pytest.fixture
@@ -79,10 +169,57 @@ def auth_headers(admin_token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def database_url(template_db: Path, tmp_path: Path) -> str:
-    path = tmp_path / "cityops.sqlite"
-    shutil.copy(template_db, path)
-    return f"sqlite:///{path}"
+def databases(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    """Empty databases of the backend under test, dropped after the test."""
+    made = make_databases(backend, request, tmp_path)
+    yield made
+    made.drop_all()
+
+
+@pytest.fixture
+def database_url(template_db: str, databases: Databases) -> str:
+    """A database of the backend under test, migrated, with `test-admin` and reference areas."""
+    return databases.new(template_db)
+
+
+# What a plain client of either store raises when the database refuses a statement.
+DRIVER_ERRORS = (sqlite3.DatabaseError, psycopg.Error)
+
+
+def driver_connection(url: str) -> Any:
+    """A plain DB-API connection (autocommit) to `url`, past cityops and SQLAlchemy: any client."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return sqlite3.connect(parsed.database or "", isolation_level=None)
+    return psycopg.connect(
+        host=parsed.host, port=parsed.port, user=parsed.username, dbname=parsed.database, autocommit=True
+    )
+
+
+@pytest.fixture
+def stored_bytes(backend: str, request: pytest.FixtureRequest) -> Callable[[str], bytes]:
+    """Every byte the store keeps on disk for the database at a URL (SQLite: the file and its WAL;
+    PostgreSQL: the database's folder and the cluster's write-ahead log)."""
+
+    def read(url: str) -> bytes:
+        parsed = make_url(url)
+        if backend == "sqlite":
+            path = Path(parsed.database or "")
+            files = [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+        else:
+            server: LocalPostgres = request.getfixturevalue("postgres_server")
+            with server.connect() as conn:
+                row = conn.execute(
+                    "SELECT oid FROM pg_database WHERE datname = %s", [parsed.database]
+                ).fetchone()
+            assert row is not None
+            files = [
+                *(server.data_dir / "base" / str(row[0])).iterdir(),
+                *(server.data_dir / "pg_wal").iterdir(),
+            ]
+        return b"".join(path.read_bytes() for path in files if path.is_file())
+
+    return read
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi.testclient import TestClient
 
 from cityops.core.kernel import Kernel
@@ -59,3 +60,33 @@ def test_bad_requests_name_the_field(client: TestClient) -> None:
     assert too_long.status_code == 422
     missing = client.get("/api/series", params={"entity": CAMERA})
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["query", "metric"]
+
+
+def test_sums_that_would_overflow_are_refused_and_series_stay_finite(client: TestClient) -> None:
+    # Two finite values whose sum is not (1.7e308 + 1.7e308 = inf): the rollup's sum and mean would
+    # become Infinity (invalid JSON) or null. The batch is refused with the field named, nothing stored.
+    register(client)
+    huge = 1.7e308
+    points = [
+        {"entity": CAMERA, "metric": "intensity", "time": T0 + s * 1000, "value": v}
+        for s, v in ((1, 5.0), (2, huge), (3, huge))
+    ]
+    refused = client.post("/api/ingest", json={"points": points})
+    assert refused.status_code == 422, refused.text
+    errors = refused.json()["detail"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "value"), (2, "value")]
+    assert "10^15" in errors[0]["msg"]
+    # The largest accepted magnitude, many times over in one bucket, sums finitely.
+    edge = [
+        {"entity": CAMERA, "metric": "intensity", "time": T0 + s * 10, "value": 1e15 * (-1) ** s}
+        for s in range(1, 1001)
+    ]
+    assert client.post("/api/ingest", json={"points": edge}).status_code == 202
+    answer = client.get(
+        "/api/series", params={"entity": CAMERA, "metric": "intensity", "start": T0, "end": T0 + MINUTE}
+    )
+    assert answer.status_code == 200, answer.text
+    body = orjson.loads(answer.content)  # strict JSON: Infinity or NaN would not parse
+    (bucket,) = body["series"]["intensity"]
+    assert bucket["count"] == 1000
+    assert (bucket["min"], bucket["max"], bucket["sum"], bucket["mean"]) == (-1e15, 1e15, 0.0, 0.0)

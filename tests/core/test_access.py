@@ -3,8 +3,7 @@ as digests, sessions that end by idleness or age, and the last admin kept."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given
@@ -40,7 +39,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def test_passwords_are_stored_as_argon2id_hashes_and_nowhere_in_clear(
-    engine: Engine, database_url: str
+    engine: Engine, database_url: str, stored_bytes: Callable[[str], bytes]
 ) -> None:
     with engine.begin() as conn:
         create_user(conn, NewUser("hashed", Role.OPERATOR, password=PASSWORD), "tests")
@@ -49,9 +48,7 @@ def test_passwords_are_stored_as_argon2id_hashes_and_nowhere_in_clear(
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert verify_password(stored, PASSWORD) and not verify_password(stored, PASSWORD + " ")
     engine.dispose()
-    files = [Path(database_url.removeprefix("sqlite:///"))]
-    files += [files[0].with_name(files[0].name + suffix) for suffix in ("-wal", "-shm")]
-    raw = b"".join(path.read_bytes() for path in files if path.exists())
+    raw = stored_bytes(database_url)
     assert PASSWORD.encode() not in raw and stored.encode() in raw
 
 

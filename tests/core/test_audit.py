@@ -1,13 +1,12 @@
 """The audit log: entries read back newest first with their before/after JSON; the store itself refuses
-UPDATE and DELETE (triggers of migration 0003), whichever client connects; an entry commits or rolls back
+UPDATE, DELETE (and TRUNCATE on PostgreSQL; triggers of migration 0003), whichever client connects; an entry commits or rolls back
 with the change it records; migration 0003 matches the declared tables and goes back."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -19,8 +18,11 @@ from sqlalchemy.exc import DatabaseError
 
 from cityops.core import audit
 from cityops.core.access.schema import audit_log, users
+from cityops.core.observation_partitions import not_a_partition
 from cityops.core.schema import metadata
 from cityops.core.store import MIGRATIONS, open_engine, upgrade
+
+from ..conftest import DRIVER_ERRORS, driver_connection
 
 ACCESS_TABLES = {"users", "api_tokens", "sessions", "audit_log"}
 
@@ -72,11 +74,13 @@ def test_the_store_refuses_to_update_or_delete_entries(engine: Engine, database_
         with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
             conn.execute(statement)
     # Not only through cityops: any client of the file is refused.
-    raw = sqlite3.connect(database_url.removeprefix("sqlite:///"))
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        raw.execute("UPDATE audit_log SET after = NULL")
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        raw.execute("DELETE FROM audit_log")
+    raw = driver_connection(database_url)
+    statements = ["UPDATE audit_log SET after = NULL", "DELETE FROM audit_log"]
+    if engine.dialect.name == "postgresql":
+        statements.append("TRUNCATE audit_log")
+    for statement in statements:
+        with pytest.raises(DRIVER_ERRORS, match="append-only"):
+            raw.execute(statement)
     raw.close()
     with engine.connect() as conn:
         assert conn.execute(select(audit_log.c.actor).where(audit_log.c.id == entry)).scalar_one() == "an"
@@ -96,14 +100,21 @@ def test_an_entry_rolls_back_with_the_change_it_records(engine: Engine) -> None:
         assert set(conn.execute(select(users.c.display_name)).scalars()) == {""}
 
 
-def test_migration_0003_matches_the_tables_and_goes_back(tmp_path: Path) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 'migrated.sqlite'}")
+def test_migration_0003_matches_the_tables_and_goes_back(databases: Any) -> None:
+    engine = open_engine(databases.new())
     upgrade(engine)
     assert set(inspect(engine).get_table_names()) >= ACCESS_TABLES
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
-        triggers = conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
-    assert set(triggers) >= {"audit_log_no_UPDATE", "audit_log_no_DELETE"}
+        context = MigrationContext.configure(conn, opts={"include_name": not_a_partition})
+        assert compare_metadata(context, metadata) == []
+        if engine.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+            expected = {"audit_log_no_UPDATE", "audit_log_no_DELETE"}
+        else:
+            query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+            expected = {"audit_log_append_only"}
+        triggers = conn.execute(text(query)).scalars().all()
+    assert set(triggers) >= expected
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("version_locations", str(MIGRATIONS / "versions"))

@@ -189,7 +189,7 @@ def runtime(services_kernel: Kernel, clock: Clock) -> Iterator[ServicesRuntime]:
 def area_book(template_db: Any) -> AreaBook:
     from cityops.core.store import open_engine
 
-    engine = open_engine(f"sqlite:///{template_db}")
+    engine = open_engine(template_db)
     with engine.connect() as conn:
         book = AreaBook.load(conn)
     engine.dispose()

@@ -20,6 +20,9 @@ MAX_ERRORS = 20
 FUTURE_TOLERANCE_MS = 24 * 3600 * 1000
 EARLIEST_MS = 946_684_800_000  # 2000-01-01T00:00:00Z
 POINT_FIELDS = frozenset(("entity", "metric", "time", "value"))
+# |value| at most 10^15: a rollup bucket's sum of even 2^31 such values stays finite (no Infinity in
+# `/api/series`, no overflow error on PostgreSQL), and whole numbers up to it are exact in a double.
+MAX_MAGNITUDE = 1e15
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,9 @@ def validate_points(
             continue
         if not math.isfinite(value):
             fail(index, "value", "must be finite")
+            continue
+        if abs(value) > MAX_MAGNITUDE:
+            fail(index, "value", "must be between -10^15 and 10^15")
             continue
         batch.entity_ids.append(ref.id)
         batch.metric_ids.append(mid)

@@ -15,11 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Table, insert, select
-from sqlalchemy import case as _case
-from sqlalchemy import func as _func
-from sqlalchemy.dialects import postgresql
 
 from cityops.core.ingest import PointBatch
+from cityops.core.observation_partitions import DAY_MS, create_partitions, days_ahead, partition_days
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, batches, latest, observations, rollups
 from cityops.core.store import write_transaction
 
@@ -80,8 +78,12 @@ class ObservationStore:
         self._dialect = engine.dialect.name
         # SQLite has one writer at a time; queueing in Python avoids busy-waiting in the driver.
         self._write_lock = threading.Lock()
+        # Days known to have a partition (PostgreSQL).
+        self._partition_days: set[int] = set()
 
     def write(self, batch: PointBatch, source: str) -> StoredBatch:
+        if self._dialect == "postgresql":
+            return self._write_postgresql(batch, source)
         received_ms = int(time.time() * 1000)
         with self._write_lock, write_transaction(self._engine) as conn:
             accepted, columns = self._insert_raw(conn, batch)
@@ -95,41 +97,71 @@ class ObservationStore:
     def _insert_raw(self, conn: Connection, batch: PointBatch) -> tuple[PointBatch, _Columns]:
         """Store the points not stored yet; returns them, also as columns in primary-key order."""
         columns = _Columns.sorted_from(batch)
-        if self._dialect == "sqlite":
-            # Rows in primary-key order land on neighbouring B-tree pages.
-            rows = columns.rows()
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-            cursor.execute("SAVEPOINT raw_points")
-            cursor.executemany(
-                "INSERT OR IGNORE INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)",
-                rows,
-            )
-            inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
-            if inserted == len(rows):
-                cursor.execute("RELEASE raw_points")
-                return batch, columns
-            cursor.execute("ROLLBACK TO raw_points")
+        # Rows in primary-key order land on neighbouring B-tree pages.
+        rows = columns.rows()
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
+        cursor.execute("SAVEPOINT raw_points")
+        cursor.executemany(
+            "INSERT OR IGNORE INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", rows
+        )
+        inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
+        if inserted == len(rows):
             cursor.execute("RELEASE raw_points")
-            fresh = self._without_duplicates(conn, batch)
-            columns = _Columns.sorted_from(fresh)
-            cursor.executemany(
-                "INSERT INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)",
-                columns.rows(),
-            )
-            return fresh, columns
+            return batch, columns
+        cursor.execute("ROLLBACK TO raw_points")
+        cursor.execute("RELEASE raw_points")
         fresh = self._without_duplicates(conn, batch)
-        if len(fresh):
-            conn.execute(
-                insert(observations),
-                [
-                    {"entity_id": e, "metric_id": m, "ts_ms": t, "value": v}
-                    for e, m, t, v in zip(
-                        fresh.entity_ids, fresh.metric_ids, fresh.ts_ms, fresh.values, strict=True
-                    )
-                ],
+        columns = _Columns.sorted_from(fresh)
+        cursor.executemany(
+            "INSERT INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", columns.rows()
+        )
+        return fresh, columns
+
+    def _write_postgresql(self, batch: PointBatch, source: str) -> StoredBatch:
+        """COPY the batch into a scratch table, then let the database keep the new points and fold them
+        into the rollups. No write lock: concurrent batches upsert rollup rows in key order, and one
+        stored twice at once loses on the primary key."""
+        received_ms = int(time.time() * 1000)
+        self._ensure_partitions(batch)
+        with self._engine.begin() as conn:
+            dbapi = conn.connection
+            cursor = dbapi.driver_connection.cursor()  # type: ignore[union-attr]
+            if not dbapi.info.get("observation_scratch"):
+                for statement in POSTGRESQL_SCRATCH:
+                    cursor.execute(statement)
+                dbapi.info["observation_scratch"] = True
+            with cursor.copy(POSTGRESQL_COPY) as copy:
+                copy.set_types(["int4", "int4", "int4", "int8", "float8"])
+                for row in zip(
+                    range(len(batch)),
+                    batch.entity_ids,
+                    batch.metric_ids,
+                    batch.ts_ms,
+                    batch.values,
+                    strict=True,
+                ):
+                    copy.write_row(row)
+            cursor.execute(POSTGRESQL_KEEP_NEW)
+            accepted = cursor.rowcount
+            newest: list[tuple[int, int, int, float]] = []
+            if accepted:
+                cursor.execute(POSTGRESQL_ROLLUPS)
+                newest = [tuple(row) for row in cursor.execute(POSTGRESQL_LATEST)]
+            result = conn.execute(
+                insert(batches).values(received_ms=received_ms, source=source, points=accepted)
             )
-        return fresh, _Columns.sorted_from(fresh)
+            batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return StoredBatch(batch_id, received_ms, accepted, len(batch) - accepted, newest)
+
+    def _ensure_partitions(self, batch: PointBatch) -> None:
+        ts = np.asarray(batch.ts_ms, dtype=np.int64)
+        days = set(np.unique(ts - (ts + VIETNAM_OFFSET_MS) % DAY_MS).tolist())
+        if days <= self._partition_days:
+            return
+        with self._engine.begin() as conn:
+            create_partitions(conn, days | set(days_ahead(int(time.time() * 1000))))
+            self._partition_days = partition_days(conn)
 
     def _without_duplicates(self, conn: Connection, batch: PointBatch) -> PointBatch:
         """First occurrence wins, within the batch and against what is already stored."""
@@ -189,35 +221,10 @@ class ObservationStore:
         self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
     ) -> None:
         """Merge aggregated rows into `rollups` or `latest` (sums add up, extremes and newest values win)."""
-        if self._dialect == "sqlite":
-            # The driver's executemany with tuples: SQLAlchemy's per-row parameter processing would cost
-            # more than the statement itself at 100,000 points/s.
-            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            cursor.executemany(SQLITE_UPSERT[table.name], rows)
-            return
-        stmt = postgresql.insert(table)
-        ex = stmt.excluded
-        t = table.c
-        newer = ex.last_ts_ms >= t.last_ts_ms if table is rollups else ex.ts_ms >= t.ts_ms
-        if table is rollups:
-            merged: dict[str, Any] = {
-                "count": t.count + ex.count,
-                "sum": t.sum + ex.sum,
-                "min": _func.least(t.min, ex.min),
-                "max": _func.greatest(t.max, ex.max),
-                "last": _case((newer, ex.last), else_=t.last),
-                "last_ts_ms": _func.greatest(t.last_ts_ms, ex.last_ts_ms),
-            }
-        else:
-            merged = {
-                "value": _case((newer, ex.value), else_=t.value),
-                "ts_ms": _func.greatest(t.ts_ms, ex.ts_ms),
-            }
-        keys = [c.name for c in table.primary_key.columns]
-        conn.execute(
-            stmt.on_conflict_do_update(index_elements=keys, set_=merged),
-            [dict(zip(columns, r, strict=True)) for r in rows],
-        )
+        # The driver's executemany with tuples: SQLAlchemy's per-row parameter processing would cost
+        # more than the statement itself at 100,000 points/s.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.executemany(SQLITE_UPSERT[table.name], rows)
 
 
 ROLLUP_COLUMNS = (
@@ -250,6 +257,57 @@ SQLITE_UPSERT = {
         " ts_ms = max(ts_ms, excluded.ts_ms)"
     ),
 }
+
+# PostgreSQL: per-connection scratch tables, emptied by every commit.
+POSTGRESQL_SCRATCH = (
+    "CREATE TEMP TABLE incoming_points (ord int4, entity_id int4, metric_id int4, ts_ms int8, value float8)"
+    " ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE new_points (entity_id int4, metric_id int4, ts_ms int8, value float8)"
+    " ON COMMIT DELETE ROWS",
+)
+POSTGRESQL_COPY = "COPY incoming_points (ord, entity_id, metric_id, ts_ms, value) FROM STDIN (FORMAT BINARY)"
+# First occurrence wins, within the batch (DISTINCT ON by arrival order) and against the stored points
+# (ON CONFLICT DO NOTHING); the points kept are what the rollups count.
+POSTGRESQL_KEEP_NEW = """
+WITH kept AS (
+    INSERT INTO observations (entity_id, metric_id, ts_ms, value)
+    SELECT DISTINCT ON (entity_id, metric_id, ts_ms) entity_id, metric_id, ts_ms, value
+    FROM incoming_points ORDER BY entity_id, metric_id, ts_ms, ord
+    ON CONFLICT DO NOTHING
+    RETURNING entity_id, metric_id, ts_ms, value
+)
+INSERT INTO new_points SELECT * FROM kept
+"""
+_GRAINS = ", ".join(
+    f"('{grain}', {size}::int8, {VIETNAM_OFFSET_MS if grain == 'd' else 0}::int8)"
+    for grain, size in GRAIN_MS.items()
+)
+POSTGRESQL_ROLLUPS = f"""
+INSERT INTO rollups ({", ".join(ROLLUP_COLUMNS)})
+SELECT g.grain, p.entity_id, p.metric_id, p.ts_ms - (p.ts_ms + g.offset_ms) % g.size_ms,
+    count(*), sum(p.value), min(p.value), max(p.value), max(p.ts_ms),
+    (array_agg(p.value ORDER BY p.ts_ms DESC))[1]
+FROM new_points p CROSS JOIN (VALUES {_GRAINS}) AS g (grain, size_ms, offset_ms)
+GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+ON CONFLICT (grain, entity_id, metric_id, bucket_ms) DO UPDATE SET
+    count = rollups.count + excluded.count, sum = rollups.sum + excluded.sum,
+    min = least(rollups.min, excluded.min), max = greatest(rollups.max, excluded.max),
+    last = CASE WHEN excluded.last_ts_ms >= rollups.last_ts_ms THEN excluded.last ELSE rollups.last END,
+    last_ts_ms = greatest(rollups.last_ts_ms, excluded.last_ts_ms)
+"""
+# The batch's newest point of each series, merged into `latest` and returned.
+POSTGRESQL_LATEST = """
+WITH newest AS (
+    SELECT DISTINCT ON (entity_id, metric_id) entity_id, metric_id, ts_ms, value
+    FROM new_points ORDER BY entity_id, metric_id, ts_ms DESC
+), merged AS (
+    INSERT INTO latest (entity_id, metric_id, ts_ms, value) SELECT * FROM newest
+    ON CONFLICT (entity_id, metric_id) DO UPDATE SET
+        value = CASE WHEN excluded.ts_ms >= latest.ts_ms THEN excluded.value ELSE latest.value END,
+        ts_ms = greatest(latest.ts_ms, excluded.ts_ms)
+)
+SELECT * FROM newest ORDER BY entity_id, metric_id
+"""
 
 
 @dataclass(frozen=True, slots=True)

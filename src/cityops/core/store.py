@@ -1,4 +1,5 @@
-"""The store: one SQLAlchemy engine, SQLite in WAL mode by default, schema managed by Alembic."""
+"""The store: one SQLAlchemy engine, SQLite in WAL mode by default or PostgreSQL (psycopg 3), schema
+managed by Alembic."""
 
 from __future__ import annotations
 
@@ -30,17 +31,29 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    conn.exec_driver_sql(
-        "BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_immediate") else "BEGIN"
-    )
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_LOCK) else "BEGIN")
+
+
+def _postgresql_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(WRITE_LOCK):
+        # Released by the transaction's commit or rollback.
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
+WRITE_LOCK = "cityops_write_lock"
+# The advisory lock every write transaction takes on PostgreSQL (any number: it only names the lock).
+WRITE_LOCK_KEY = 0x6369_7479
 
 
 def write_transaction(engine: Engine) -> AbstractContextManager[Connection]:
-    """A transaction that will write: on SQLite it takes the write lock at BEGIN (waiting up to the busy
-    timeout) rather than at its first write. A deferred transaction that reads and then writes fails at
-    once with "database is locked" when another writer got in between; readers stay deferred so they
-    never wait for writers (WAL)."""
-    return engine.execution_options(sqlite_immediate=True).begin()
+    """A transaction that will write, one at a time: SQLite's write lock taken at BEGIN (BEGIN IMMEDIATE,
+    waiting up to the busy timeout) rather than at its first write, or on PostgreSQL one advisory lock
+    shared by every server, taken at the start. A transaction that reads and then writes what it read
+    (a counter, a state machine's move) then never interleaves with another: on SQLite the deferred
+    one fails at once with "database is locked", on PostgreSQL READ COMMITTED would lose an update.
+    Readers take no lock and never wait for writers. The bulk paths (observations, services import)
+    do not take it on PostgreSQL: their statements are safe side by side."""
+    return engine.execution_options(**{WRITE_LOCK: True}).begin()
 
 
 def open_engine(database_url: str) -> Engine:
@@ -52,7 +65,10 @@ def open_engine(database_url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, pool_pre_ping=True)
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine, "begin", _postgresql_begin)
+    return engine
 
 
 def upgrade(engine: Engine, version_locations: list[Path] | None = None) -> None:
