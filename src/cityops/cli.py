@@ -115,6 +115,27 @@ def db_upgrade(database_url: DatabaseOption = None) -> None:
     typer.echo(f"Kho dữ liệu đã sẵn sàng / store is up to date: {settings.database_url}")
 
 
+@db_app.command("prune-raw")
+def db_prune_raw(
+    keep_days: Annotated[int, typer.Option(min=1, help="days of raw points to keep, today included")],
+    database_url: DatabaseOption = None,
+) -> None:
+    """Retention: drop raw observations older than --keep-days (whole day partitions on PostgreSQL);
+    minute, hour and day rollups are kept. Run it daily (cron or a systemd timer)."""
+    import time
+
+    from cityops.core.observation_partitions import DAY_MS, day_of, drop_raw_before
+    from cityops.core.store import open_engine
+
+    settings = _settings(database_url)
+    engine = open_engine(settings.database_url)
+    cutoff = day_of(int(time.time() * 1000)) - (keep_days - 1) * DAY_MS
+    removed = drop_raw_before(engine, cutoff)
+    engine.dispose()
+    unit = "partitions" if engine.dialect.name == "postgresql" else "points"
+    typer.echo(f"Đã xoá dữ liệu thô cũ / raw data dropped: {removed} {unit} (rollups kept)")
+
+
 @app.command()
 def ingest(
     file: Annotated[

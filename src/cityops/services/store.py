@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, delete, insert, select, update
 
 from cityops.services.catalogue import Agency, Catalogue, Procedure
@@ -124,14 +125,32 @@ def insert_records(conn: Connection, records: Sequence[Record]) -> None:
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         cursor.executemany(INSERT_SQL, records)
         return
-    conn.execute(insert(dossiers), [dict(zip(COLUMNS, r, strict=True)) for r in records])
+    _copy_records(conn, records)
+
+
+def _copy_records(conn: Connection, records: Sequence[Record]) -> None:
+    """PostgreSQL's bulk path: one COPY of the records, no row-by-row INSERT."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(COPY_SQL) as copy:
+        for record in records:
+            copy.write_row(record)
 
 
 def insert_new_records(conn: Connection, records: Sequence[Record]) -> bool:
     """Insert `records` if none of their codes is stored (nor repeated among them): True; otherwise store
     nothing and return False."""
-    if conn.dialect.name != "sqlite":
-        return False
+    if conn.dialect.name == "postgresql":
+        # COPY stops at the first code already stored (a unique violation); the savepoint undoes it.
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute("SAVEPOINT services_new_records")
+        try:
+            _copy_records(conn, records)
+        except psycopg.errors.UniqueViolation:
+            cursor.execute("ROLLBACK TO SAVEPOINT services_new_records")
+            cursor.execute("RELEASE SAVEPOINT services_new_records")
+            return False
+        cursor.execute("RELEASE SAVEPOINT services_new_records")
+        return True
     driver = conn.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     before = driver.total_changes  # type: ignore[union-attr]
@@ -154,6 +173,7 @@ def update_records(conn: Connection, records: Sequence[Record]) -> None:
 _PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
 INSERT_SQL = f"INSERT INTO services_dossiers ({', '.join(COLUMNS)}) VALUES ({_PLACEHOLDERS})"
 INSERT_IGNORE_SQL = INSERT_SQL.replace("INSERT INTO", "INSERT OR IGNORE INTO", 1)
+COPY_SQL = f"COPY services_dossiers ({', '.join(COLUMNS)}) FROM STDIN"
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
