@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from cityops.core.kernel import Kernel
-from cityops.core.schema import observations
+from cityops.core.schema import observations, rollups
 
 CITYOPS = str(Path(sys.executable).parent / "cityops")
 
@@ -139,3 +139,29 @@ def test_ingest_file_all_points_checked_before_any_is_written(
     assert "24" in result.stdout
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(observations)).scalar_one() == 24
+
+
+def test_prune_raw_keeps_recent_days_and_every_rollup(
+    tmp_path: Path, database_url: str, kernel: Kernel
+) -> None:
+    now_ms = int(time.time() * 1000)
+    old, recent = now_ms - 10 * 86_400_000, now_ms - 3_600_000
+    lines = [
+        orjson.dumps({"entity": "urn:ngsi-ld:Camera:tdm-001", "metric": "intensity", "time": ts, "value": 1})
+        for ts in (old, old + 1000, recent)
+    ]
+    (tmp_path / "points.ndjson").write_bytes(b"\n".join(lines))
+    assert run("ingest", str(tmp_path / "points.ndjson"), database_url=database_url).returncode == 0
+    refused = run("db", "prune-raw", "--keep-days", "0", database_url=database_url)
+    assert refused.returncode == 2 and "--keep-days" in refused.stderr
+    pruned = run("db", "prune-raw", "--keep-days", "7", database_url=database_url)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "rollups kept" in pruned.stdout
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(observations.c.ts_ms)).scalars().all() == [recent]
+        day_counts = conn.execute(
+            select(func.sum(rollups.c.count)).where(rollups.c.grain == "d")
+        ).scalar_one()
+    engine.dispose()
+    assert day_counts == 3
