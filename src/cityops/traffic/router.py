@@ -33,11 +33,14 @@ SNAPSHOT_PATH = "/cameras/{camera_id}/snapshot"
 
 
 def snapshot_folder(kernel: Kernel) -> Path:
-    """Beside the SQLite file (`var/traffic-snapshots` for the default store), else `var/`."""
+    """Beside the SQLite file (`var/traffic-snapshots` for the default store), else under `var/`, one
+    folder per database server and name (two stores never share pictures)."""
     url = make_url(str(kernel.engine.url))
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database).parent / "traffic-snapshots"
-    return Path("var") / "traffic-snapshots"
+    if url.get_backend_name() == "sqlite":
+        return Path("var") / "traffic-snapshots"
+    return Path("var") / "traffic-snapshots" / f"{url.host or 'local'}-{url.port or 5432}-{url.database}"
 
 
 _STORES: dict[Path, SnapshotStore] = {}
