@@ -157,3 +157,15 @@ def test_killed_writer_leaves_no_half_batch(store_url: str) -> None:
     assert raw > 0
     assert raw % size == 0
     assert raw == declared == day_counts
+
+
+def test_values_whose_sums_could_overflow_are_refused_whole(engine: Engine) -> None:
+    store = empty_store(engine)
+    for bad in (1.7e308, float("nan"), float("-inf")):
+        with pytest.raises(ValueError, match="value"):
+            store.write(make_batch([(1, 1, BASE_MS, 1.0), (1, 1, BASE_MS + 1, bad)]), "test")
+    store.write(make_batch([(1, 1, BASE_MS + k, 1e15) for k in range(3)]), "test")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(observations)).scalar_one() == 3
+        (minute,) = read_rollups(conn, 1, 1, "m", 0, BASE_MS * 2)
+    assert minute.sum == 3e15

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, Engine, Table, insert, select
 
-from cityops.core.ingest import PointBatch
+from cityops.core.ingest import MAX_MAGNITUDE, PointBatch
 from cityops.core.observation_partitions import DAY_MS, create_partitions, days_ahead, partition_days
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, batches, latest, observations, rollups
 from cityops.core.store import write_transaction
@@ -82,6 +82,13 @@ class ObservationStore:
         self._partition_days: set[int] = set()
 
     def write(self, batch: PointBatch, source: str) -> StoredBatch:
+        """Store a batch whole; ValueError, and nothing stored, if a value is not a number within
+        ±MAX_MAGNITUDE (what `validate_points` lets through), so no rollup sum can overflow."""
+        values = np.asarray(batch.values, dtype=np.float64)
+        if not np.all(np.abs(values) <= MAX_MAGNITUDE):
+            raise ValueError(
+                f"value: every value must be a number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
+            )
         if self._dialect == "postgresql":
             return self._write_postgresql(batch, source)
         received_ms = int(time.time() * 1000)
