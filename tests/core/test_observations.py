@@ -129,6 +129,7 @@ while True:
         ts_ms=[1_790_000_000_000 + n * size + i for i in range(size)], values=[float(i) for i in range(size)],
     )
     store.write(batch, "crash-test")
+    print("stored", flush=True)
     n += 1
 """
 
@@ -141,6 +142,8 @@ def test_killed_writer_leaves_no_half_batch(store_url: str) -> None:
             [sys.executable, "-c", WRITER, url, str(size)], stdout=subprocess.PIPE, text=True
         )
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        # One batch stored first, however loaded the machine, so the kill lands in a later one.
+        assert proc.stdout.readline().strip() == "stored"
         time.sleep(delay)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
