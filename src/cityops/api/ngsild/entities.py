@@ -11,8 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from cityops.api.ngsild.context import Context, core_document
 from cityops.api.ngsild.errors import NgsiRoute, bad_data, not_found
 from cityops.api.ngsild.exchange import JSON_LD, CallerDep, context_of, read_json, respond
-from cityops.api.ngsild.finding import find, selection_of, split_list
-from cityops.api.ngsild.geoquery import parse_geoquery
+from cityops.api.ngsild.finding import FiltersDep, find, split_list
 from cityops.api.ngsild.representation import render
 from cityops.api.ngsild.writing import (
     Outcome,
@@ -64,15 +63,7 @@ async def core_context() -> Response:
 async def query_entities(
     request: Request,
     caller: CallerDep,
-    type: Annotated[str | None, Query(max_length=2000)] = None,
-    id: Annotated[str | None, Query(max_length=200_000)] = None,
-    idPattern: Annotated[str | None, Query(max_length=500)] = None,
-    attrs: Annotated[str | None, Query(max_length=4000)] = None,
-    q: Annotated[str | None, Query(max_length=4000)] = None,
-    georel: Annotated[str | None, Query(max_length=100)] = None,
-    geometry: Annotated[str | None, Query(max_length=30)] = None,
-    coordinates: Annotated[str | None, Query(max_length=100_000)] = None,
-    geoproperty: Annotated[str | None, Query(max_length=100)] = None,
+    filters: FiltersDep,
     limit: Annotated[int, Query(ge=0, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
     count: bool = False,
@@ -80,12 +71,9 @@ async def query_entities(
 ) -> Response:
     context = context_of(request)
     form, sys_attrs = form_of(options)
-    geo = parse_geoquery(georel, geometry, coordinates, geoproperty)
-    if all(p is None for p in (type, id, idPattern, attrs, q, geo)):
-        raise bad_data("give at least one of type, id, idPattern, attrs, q or a geo-query")
     if limit == 0 and not count:
         raise bad_data("limit: 0 only with count=true")
-    selection = selection_of(context, type, id, idPattern, attrs, q, geo, caller.areas)
+    selection = filters.selection(context, caller.areas)
     kernel = kernel_of(request)
     page, total = await anyio.to_thread.run_sync(find, kernel, selection, offset, limit)
     shown = selection.attrs

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import Annotated
 
+from fastapi import Depends, Query
 from sqlalchemy import ColumnElement, func, select
 
 from cityops.api.ngsild import query_language
 from cityops.api.ngsild.context import Context
 from cityops.api.ngsild.errors import bad_data
-from cityops.api.ngsild.geoquery import GeoQuery
+from cityops.api.ngsild.geoquery import GeoQuery, parse_geoquery
 from cityops.api.ngsild.persistence import attach_metrics, entity_query, load, tenant_clause
 from cityops.api.ngsild.query_sql import narrowing
 from cityops.api.ngsild.representation import StoredEntity
@@ -89,6 +91,42 @@ def selection_of(
         geo=geo,
         areas=areas,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The entity selection of a query's parameters, as given."""
+
+    type: str | None
+    id: str | None
+    id_pattern: str | None
+    attrs: str | None
+    q: str | None
+    geo: GeoQuery | None
+
+    def selection(self, context: Context, areas: frozenset[str] | None) -> Selection:
+        if all(p is None for p in (self.type, self.id, self.id_pattern, self.attrs, self.q, self.geo)):
+            raise bad_data("give at least one of type, id, idPattern, attrs, q or a geo-query")
+        return selection_of(context, self.type, self.id, self.id_pattern, self.attrs, self.q, self.geo, areas)
+
+
+def entity_filters(
+    type: Annotated[str | None, Query(max_length=2000)] = None,
+    id: Annotated[str | None, Query(max_length=200_000)] = None,
+    idPattern: Annotated[str | None, Query(max_length=500)] = None,
+    attrs: Annotated[str | None, Query(max_length=4000)] = None,
+    q: Annotated[str | None, Query(max_length=4000)] = None,
+    georel: Annotated[str | None, Query(max_length=100)] = None,
+    geometry: Annotated[str | None, Query(max_length=30)] = None,
+    coordinates: Annotated[str | None, Query(max_length=100_000)] = None,
+    geoproperty: Annotated[str | None, Query(max_length=100)] = None,
+) -> Filters:
+    """The query parameters that select entities (`GET /entities`, `GET /temporal/entities`)."""
+    geo = parse_geoquery(georel, geometry, coordinates, geoproperty)
+    return Filters(type, id, idPattern, attrs, q, geo)
+
+
+FiltersDep = Annotated[Filters, Depends(entity_filters)]
 
 
 def _conditions(kernel: Kernel, selection: Selection) -> list[ColumnElement[bool]]:

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy import Connection, select
 
 from cityops.api.ngsild.context import Context
 from cityops.api.ngsild.entities import DEFAULT_LIMIT, writer_of
 from cityops.api.ngsild.errors import NgsiError, NgsiRoute, bad_data
 from cityops.api.ngsild.exchange import CallerDep, context_of, respond
-from cityops.api.ngsild.finding import find, selection_of, split_list
-from cityops.api.ngsild.geoquery import parse_geoquery
+from cityops.api.ngsild.finding import FiltersDep, find, split_list
 from cityops.api.ngsild.representation import StoredEntity, iso, parse_time
 from cityops.api.ngsild.writing import existing
 from cityops.api.state import kernel_of
@@ -197,52 +196,53 @@ def temporal_entity(
     return body
 
 
-def temporal_of(
-    context: Context,
-    attrs: str | None,
-    timerel: str | None,
-    time_at: str | None,
-    end_time_at: str | None,
-    timeproperty: str | None,
-    last_n: int | None,
-    options: str | None,
-    aggr_methods: str | None,
-    aggr_period: str | None,
-) -> Temporal:
-    if timeproperty not in (None, "observedAt"):
-        raise NgsiError("OperationNotSupported", "timeproperty: cityops keeps the history by observedAt only")
-    chosen = {o.strip() for o in (options or "").split(",") if o.strip()}
-    unknown = chosen - {"temporalValues", "aggregatedValues", "normalized"}
-    if unknown:
-        raise bad_data(f"options: unknown {sorted(unknown)}")
-    if {"temporalValues", "aggregatedValues"} <= chosen:
-        raise bad_data("options: temporalValues and aggregatedValues exclude each other")
-    form = (
-        "aggregatedValues"
-        if "aggregatedValues" in chosen
-        else ("temporalValues" if "temporalValues" in chosen else "normalized")
-    )
-    aggregation = aggregation_of(aggr_methods, aggr_period) if form == "aggregatedValues" else None
-    names = split_list(attrs, "attrs")
-    return Temporal(
-        window_of(timerel, time_at, end_time_at),
-        last_n,
-        form,
-        aggregation,
-        None if names is None else frozenset(context.stored_name(n) for n in names),
-    )
-
-
 Text = Annotated[str | None, Query(max_length=100)]
 LastN = Annotated[int | None, Query(alias="lastN", ge=1, le=MAX_INSTANCES)]
 
 
-@router.get("/ngsi-ld/v1/temporal/entities/{entity_id}", summary="Retrieve an entity's history")
-async def retrieve_temporal(
-    request: Request,
-    caller: CallerDep,
-    entity_id: str,
-    attrs: Annotated[str | None, Query(max_length=4000)] = None,
+@dataclass(frozen=True, slots=True)
+class TemporalParams:
+    """The temporal query parameters, as given."""
+
+    timerel: str | None
+    time_at: str | None
+    end_time_at: str | None
+    timeproperty: str | None
+    last_n: int | None
+    options: str | None
+    aggr_methods: str | None
+    aggr_period: str | None
+
+    def parse(self, context: Context, attrs: str | None) -> Temporal:
+        if self.timeproperty not in (None, "observedAt"):
+            raise NgsiError(
+                "OperationNotSupported", "timeproperty: cityops keeps the history by observedAt only"
+            )
+        chosen = {o.strip() for o in (self.options or "").split(",") if o.strip()}
+        unknown = chosen - {"temporalValues", "aggregatedValues", "normalized"}
+        if unknown:
+            raise bad_data(f"options: unknown {sorted(unknown)}")
+        if {"temporalValues", "aggregatedValues"} <= chosen:
+            raise bad_data("options: temporalValues and aggregatedValues exclude each other")
+        form = (
+            "aggregatedValues"
+            if "aggregatedValues" in chosen
+            else ("temporalValues" if "temporalValues" in chosen else "normalized")
+        )
+        aggregation = (
+            aggregation_of(self.aggr_methods, self.aggr_period) if form == "aggregatedValues" else None
+        )
+        names = split_list(attrs, "attrs")
+        return Temporal(
+            window_of(self.timerel, self.time_at, self.end_time_at),
+            self.last_n,
+            form,
+            aggregation,
+            None if names is None else frozenset(context.stored_name(n) for n in names),
+        )
+
+
+def temporal_params(
     timerel: Text = None,
     timeAt: Text = None,
     endTimeAt: Text = None,
@@ -251,20 +251,25 @@ async def retrieve_temporal(
     options: Text = None,
     aggrMethods: Text = None,
     aggrPeriodDuration: Text = None,
+) -> TemporalParams:
+    return TemporalParams(
+        timerel, timeAt, endTimeAt, timeproperty, last_n, options, aggrMethods, aggrPeriodDuration
+    )
+
+
+TemporalDep = Annotated[TemporalParams, Depends(temporal_params)]
+
+
+@router.get("/ngsi-ld/v1/temporal/entities/{entity_id}", summary="Retrieve an entity's history")
+async def retrieve_temporal(
+    request: Request,
+    caller: CallerDep,
+    entity_id: str,
+    params: TemporalDep,
+    attrs: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> Response:
     context = context_of(request)
-    wanted = temporal_of(
-        context,
-        attrs,
-        timerel,
-        timeAt,
-        endTimeAt,
-        timeproperty,
-        last_n,
-        options,
-        aggrMethods,
-        aggrPeriodDuration,
-    )
+    wanted = params.parse(context, attrs)
     entity = await existing(writer_of(request, caller, context), entity_id)
     body = await anyio.to_thread.run_sync(temporal_entity, kernel_of(request), entity, wanted, context)
     return respond(request, body, context)
@@ -274,44 +279,15 @@ async def retrieve_temporal(
 async def query_temporal(
     request: Request,
     caller: CallerDep,
-    type: Annotated[str | None, Query(max_length=2000)] = None,
-    id: Annotated[str | None, Query(max_length=200_000)] = None,
-    idPattern: Annotated[str | None, Query(max_length=500)] = None,
-    attrs: Annotated[str | None, Query(max_length=4000)] = None,
-    q: Annotated[str | None, Query(max_length=4000)] = None,
-    georel: Text = None,
-    geometry: Annotated[str | None, Query(max_length=30)] = None,
-    coordinates: Annotated[str | None, Query(max_length=100_000)] = None,
-    geoproperty: Text = None,
-    timerel: Text = None,
-    timeAt: Text = None,
-    endTimeAt: Text = None,
-    timeproperty: Text = None,
-    last_n: LastN = None,
-    options: Text = None,
-    aggrMethods: Text = None,
-    aggrPeriodDuration: Text = None,
+    filters: FiltersDep,
+    params: TemporalDep,
     limit: Annotated[int, Query(ge=0, le=MAX_ENTITIES)] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0)] = 0,
     count: bool = False,
 ) -> Response:
     context = context_of(request)
-    geo = parse_geoquery(georel, geometry, coordinates, geoproperty)
-    if all(p is None for p in (type, id, idPattern, attrs, q, geo)):
-        raise bad_data("give at least one of type, id, idPattern, attrs, q or a geo-query")
-    wanted = temporal_of(
-        context,
-        attrs,
-        timerel,
-        timeAt,
-        endTimeAt,
-        timeproperty,
-        last_n,
-        options,
-        aggrMethods,
-        aggrPeriodDuration,
-    )
-    selection = selection_of(context, type, id, idPattern, attrs, q, geo, caller.areas)
+    wanted = params.parse(context, filters.attrs)
+    selection = filters.selection(context, caller.areas)
     kernel = kernel_of(request)
 
     def answer() -> tuple[list[dict[str, Any]], int]:
