@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from sqlalchemy import Connection, func, select
+from sqlalchemy.exc import OperationalError
 
 from cityops.core.schema import entities
 from cityops.core.store import write_transaction
@@ -241,4 +242,12 @@ async def simulate(kernel: Kernel) -> None:
         with write_transaction(kernel.engine) as conn:
             load(conn, today, ids)
 
-    await anyio.to_thread.run_sync(run)
+    # The other domains' simulators write at start too; a store busy past its timeout is tried again.
+    for attempt in range(5):
+        try:
+            await anyio.to_thread.run_sync(run)
+            return
+        except OperationalError:
+            if attempt == 4:
+                raise
+            await anyio.sleep(5)
