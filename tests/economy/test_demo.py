@@ -7,11 +7,12 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from cityops.core.kernel import Kernel
+from cityops.core.store import write_transaction
 from cityops.economy import demo
 
 
 def test_demo_data_is_simulated_and_published_figures_stay(client: TestClient, kernel: Kernel) -> None:
-    with kernel.engine.begin() as conn:
+    with write_transaction(kernel.engine) as conn:
         demo.load(conn, date(2026, 11, 15), {i.id for i in kernel.indicators})
         demo.load(conn, date(2026, 11, 15), set())  # a second start adds nothing
     rows = client.get("/api/economy/overview", params={"year": 2026, "through": 11}).json()

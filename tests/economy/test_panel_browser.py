@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from cityops.core.kernel import Kernel
+from cityops.core.store import write_transaction
 from cityops.economy import demo
 
 pytestmark = pytest.mark.browser
@@ -28,7 +29,7 @@ def page(
     live_server: str,
     session_cookies: list[dict[str, str]],
 ) -> Iterator[Page]:
-    with kernel.engine.begin() as conn:
+    with write_transaction(kernel.engine) as conn:
         demo.load(conn, date.today(), {i.id for i in kernel.indicators})
     context: BrowserContext = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="vi-VN")
     context.add_cookies(session_cookies)  # type: ignore[arg-type]
