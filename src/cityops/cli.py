@@ -13,6 +13,7 @@ from cityops.cli_mqtt import mqtt_app
 from cityops.cli_users import DEMO_USERNAME, ensure_demo_operator, users_app
 from cityops.config import Settings
 from cityops.core.store import write_transaction
+from cityops.roles import Role
 
 if TYPE_CHECKING:
     from cityops.core.kernel import Kernel
@@ -86,9 +87,36 @@ def serve(
     host: Annotated[str | None, typer.Option()] = None,
     port: Annotated[int | None, typer.Option()] = None,
     database_url: DatabaseOption = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="In a cluster (bus_url set): api, recorder, rules, or all of them in this process."
+        ),
+    ] = Role.ALL,
+    bus_url: Annotated[
+        str | None, typer.Option(help="NATS servers, e.g. nats://10.0.0.1:4222 (default: CITYOPS_BUS_URL)")
+    ] = None,
 ) -> None:
-    """Start the operations center (API, live feed and dashboard)."""
-    _serve(_settings(database_url, host=host, port=port))
+    """Start the operations center (API, live feed and dashboard), or one role of a cluster."""
+    settings = _settings(database_url, host=host, port=port, bus_url=bus_url)
+    if settings.bus_url is None:
+        if role is not Role.ALL:
+            typer.secho(
+                f"--role {role} cần bus_url / needs bus_url (nats://…): without a cluster bus one process"
+                " does everything",
+                fg=typer.colors.RED,
+                err=True,
+            )
+            raise typer.Exit(2)
+        _serve(settings)
+        return
+    from cityops.roles import open_cluster_kernel, run_role
+
+    typer.echo(f"Đang mở kho dữ liệu… (opening the store) — vai trò / role: {role}")
+    kernel, bus = open_cluster_kernel(settings, role)
+    where = f" at http://{settings.host}:{settings.port}/" if role in (Role.API, Role.ALL) else ""
+    typer.secho(f"cityops {role} đang chạy / running{where}, bus {settings.bus_url}", fg=typer.colors.GREEN)
+    asyncio.run(run_role(settings, role, kernel, bus))
 
 
 @app.command()

@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         default="sqlite:///var/cityops.sqlite",
         description="SQLAlchemy URL of the store; SQLite (WAL) by default.",
     )
+    bus_url: str | None = Field(
+        default=None,
+        description="NATS servers of a cluster ('nats://host:4222', several comma-separated); unset: the"
+        " in-process bus of a single server.",
+        pattern=r"^nats://[^\s,]+(,nats://[^\s,]+)*$",
+    )
+    bus_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        description="Copies JetStream keeps of each queued batch and event (3 in a cluster).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     domains: list[str] | None = Field(

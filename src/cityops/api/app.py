@@ -56,9 +56,8 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         tasks: list[asyncio.Task[None]] = []
         kernel.rules.configure(settings.rules)
         kernel.incidents.configure(settings.incidents)
-        await kernel.rules.start()
-        tasks.append(asyncio.create_task(kernel.rules.run_timer(), name="rules-timer"))
-        tasks.append(asyncio.create_task(kernel.incidents.run_timer(), name="incidents-sla"))
+        if kernel.evaluates:  # else the cluster's rule evaluators run them (`cityops serve --role rules`)
+            tasks.extend(await kernel.start_evaluation())
         tasks.append(asyncio.create_task(write_usage(kernel, usage), name="access-usage"))
         if settings.mqtt.url is not None:
             bridge = MqttBridge(kernel, settings.mqtt, settings.max_batch_points)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from cityops.api.auth import Ingestor
 from cityops.api.state import kernel_of, settings_of
+from cityops.core.bus import QueueUnavailable
 from cityops.core.ingest import FieldError, IngestError, parse_json, parse_ndjson, validate_points
 
 router = APIRouter(tags=["ingestion"])
@@ -77,5 +78,12 @@ async def ingest(request: Request, principal: Ingestor) -> Any:
         batch = validate_points(raw, kernel.registry, kernel.now_ms(), settings.max_batch_points, lines)
     except IngestError as exc:
         return _error(422, exc.errors)
-    stored = await kernel.record(batch, source=f"http:{principal.actor}"[:64])
-    return {"batch_id": stored.batch_id, "points": stored.accepted, "duplicates": stored.duplicates}
+    try:
+        accepted = await kernel.accept(batch, source=f"http:{principal.actor}"[:64])
+    except QueueUnavailable as exc:
+        response = _error(503, [FieldError(None, "body", f"not stored, send it again: {exc}")])
+        response.headers["Retry-After"] = "1"
+        return response
+    if accepted.queued:  # held by the cluster's queue; a recorder counts the duplicates when it stores it
+        return {"batch_id": accepted.batch_id, "points": accepted.points, "duplicates": None, "queued": True}
+    return {"batch_id": accepted.batch_id, "points": accepted.points, "duplicates": accepted.duplicates}

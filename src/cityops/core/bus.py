@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from cityops.core.events import Event
+from cityops.core.ingest import PointBatch
 
 Handler = Callable[[Event], Awaitable[None]]
 Unsubscribe = Callable[[], None]
@@ -27,6 +28,21 @@ class Bus(Protocol):
         """Call `handler` for each event whose subject is `subject` ('*' for all)."""
 
     async def close(self) -> None: ...
+
+
+class QueueUnavailable(RuntimeError):
+    """The queue did not confirm that it holds a batch (its servers are unreachable): nothing is
+    acknowledged to the client, who sends the batch again later."""
+
+
+class BatchQueue(Protocol):
+    """Where API servers leave validated batches for recorders (NATS JetStream in a cluster); without
+    one, the kernel stores each batch itself before answering."""
+
+    async def submit(self, batch: PointBatch, source: str) -> int:
+        """Return the batch's id once the queue holds the batch durably; raise `QueueUnavailable` if it
+        cannot say so."""
+        ...
 
 
 class InProcessBus:

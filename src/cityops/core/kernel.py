@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ import anyio.to_thread
 from sqlalchemy import Connection, Engine
 
 from cityops.core import areas, audit
-from cityops.core.bus import Bus, InProcessBus
+from cityops.core.bus import BatchQueue, Bus, InProcessBus
 from cityops.core.domain import Domain, discover_domains
 from cityops.core.entities import EntityRef, EntityRegistry, EntityWrite, make_urn
 from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
@@ -24,6 +25,19 @@ from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.store import open_engine, upgrade, write_transaction
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """An ingestion request's outcome: stored (`duplicates` counted) or queued for a recorder."""
+
+    batch_id: int
+    points: int
+    duplicates: int | None = None
+
+    @property
+    def queued(self) -> bool:
+        return self.duplicates is None
 
 
 @dataclass
@@ -40,6 +54,11 @@ class Kernel:
     indicators: list[Indicator] = field(default_factory=list)
     # Each running domain's state, from its `setup` (see `Domain.setup`), by domain name.
     states: dict[str, Any] = field(default_factory=dict)
+    # Set in a cluster: API servers queue batches there and recorders store them (`accept`).
+    queue: BatchQueue | None = None
+    # False in a process that must not evaluate rules nor run their timers (an API server or a recorder
+    # of a cluster, where rule evaluators do it).
+    evaluates: bool = True
 
     @classmethod
     def open(
@@ -49,6 +68,8 @@ class Kernel:
         node_modules: Path | None = None,
         bus: Bus | None = None,
         simulated: bool = False,
+        queue: BatchQueue | None = None,
+        evaluates: bool = True,
     ) -> Kernel:
         domains = discover_domains(domain_names)
         engine = open_engine(database_url)
@@ -69,8 +90,9 @@ class Kernel:
         states: dict[str, Any] = {}
         rules = RuleEngine(engine, bus, catalogue, states=states)
         incidents = IncidentDesk(engine, bus, locate=area_index.locate)
-        rules.attach()
-        incidents.attach()
+        if evaluates:
+            rules.attach()
+            incidents.attach()
         return cls(
             engine=engine,
             bus=bus,
@@ -83,12 +105,23 @@ class Kernel:
             simulated=simulated,
             indicators=indicators,
             states=states,
+            queue=queue,
+            evaluates=evaluates,
         )
 
-    async def record(self, batch: PointBatch, source: str) -> StoredBatch:
-        """Store a validated batch, then publish it; returns once both have it."""
-        stored = await anyio.to_thread.run_sync(self.observations.write, batch, source)
-        await self.bus.publish(self.recorded_event(batch, stored))
+    async def accept(self, batch: PointBatch, source: str) -> Accepted:
+        """Take a validated batch from a client: queue it when the kernel has a queue, else record it."""
+        if self.queue is not None:
+            return Accepted(await self.queue.submit(batch, source), len(batch))
+        stored = await self.record(batch, source)
+        return Accepted(stored.batch_id, stored.accepted, stored.duplicates)
+
+    async def record(self, batch: PointBatch, source: str, batch_id: int | None = None) -> StoredBatch:
+        """Store a validated batch, then publish it; returns once both have it. A batch already stored
+        under `batch_id` (a queue delivering it again) is neither stored nor published again."""
+        stored = await anyio.to_thread.run_sync(self.observations.write, batch, source, batch_id)
+        if batch_id is None or stored.accepted:
+            await self.bus.publish(self.recorded_event(batch, stored))
         return stored
 
     def recorded_event(self, batch: PointBatch, stored: StoredBatch) -> ObservationsRecorded:
@@ -138,6 +171,15 @@ class Kernel:
             audit.record(conn, actor, "entity.delete", f"entity:{urn}", before, None)
 
         return await anyio.to_thread.run_sync(self.registry.delete, urn, audited)
+
+    async def start_evaluation(self) -> list[asyncio.Task[None]]:
+        """Catch the rules up with the store and start their timers and the incidents' SLA timer; the
+        caller cancels the tasks returned."""
+        await self.rules.start()
+        return [
+            asyncio.create_task(self.rules.run_timer(), name="rules-timer"),
+            asyncio.create_task(self.incidents.run_timer(), name="incidents-sla"),
+        ]
 
     def setup_domains(self) -> None:
         """Start every domain that keeps state (`Domain.setup`); one already set up is left as it is."""

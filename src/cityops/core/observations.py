@@ -81,21 +81,30 @@ class ObservationStore:
         # Days known to have a partition (PostgreSQL).
         self._partition_days: set[int] = set()
 
-    def write(self, batch: PointBatch, source: str) -> StoredBatch:
-        """Store a batch whole; ValueError, and nothing stored, if a value is not a number within
-        ±MAX_MAGNITUDE (what `validate_points` lets through), so no rollup sum can overflow."""
+    def write(self, batch: PointBatch, source: str, batch_id: int | None = None) -> StoredBatch:
+        """Store a batch; with `batch_id` (given by a queue), a batch already stored under that id is not
+        stored again (accepted 0, all duplicates).
+        ValueError, and nothing stored, if a value is not a number within ±MAX_MAGNITUDE (what
+        `validate_points` lets through), so no rollup sum can overflow."""
         values = np.asarray(batch.values, dtype=np.float64)
         if not np.all(np.abs(values) <= MAX_MAGNITUDE):
             raise ValueError(
                 f"value: every value must be a number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
             )
         if self._dialect == "postgresql":
-            return self._write_postgresql(batch, source)
+            return self._write_postgresql(batch, source, batch_id)
         received_ms = int(time.time() * 1000)
         with self._write_lock, write_transaction(self._engine) as conn:
+            if batch_id is not None:
+                done = conn.execute(select(batches.c.received_ms).where(batches.c.id == batch_id)).first()
+                if done is not None:
+                    return StoredBatch(batch_id, int(done.received_ms), 0, len(batch), [])
             accepted, columns = self._insert_raw(conn, batch)
+            given_id = {} if batch_id is None else {"id": batch_id}
             result = conn.execute(
-                insert(batches).values(received_ms=received_ms, source=source, points=len(accepted))
+                insert(batches).values(
+                    received_ms=received_ms, source=source, points=len(accepted), **given_id
+                )
             )
             batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
             newest = self._update_rollups(conn, columns) if len(accepted) else []
@@ -125,13 +134,17 @@ class ObservationStore:
         )
         return fresh, columns
 
-    def _write_postgresql(self, batch: PointBatch, source: str) -> StoredBatch:
+    def _write_postgresql(self, batch: PointBatch, source: str, batch_id: int | None) -> StoredBatch:
         """COPY the batch into a scratch table, then let the database keep the new points and fold them
         into the rollups. No write lock: concurrent batches upsert rollup rows in key order, and one
         stored twice at once loses on the primary key."""
         received_ms = int(time.time() * 1000)
         self._ensure_partitions(batch)
         with self._engine.begin() as conn:
+            if batch_id is not None:
+                done = conn.execute(select(batches.c.received_ms).where(batches.c.id == batch_id)).first()
+                if done is not None:
+                    return StoredBatch(batch_id, int(done.received_ms), 0, len(batch), [])
             dbapi = conn.connection
             cursor = dbapi.driver_connection.cursor()  # type: ignore[union-attr]
             if not dbapi.info.get("observation_scratch"):
@@ -155,8 +168,9 @@ class ObservationStore:
             if accepted:
                 cursor.execute(POSTGRESQL_ROLLUPS)
                 newest = [tuple(row) for row in cursor.execute(POSTGRESQL_LATEST)]
+            given_id = {} if batch_id is None else {"id": batch_id}
             result = conn.execute(
-                insert(batches).values(received_ms=received_ms, source=source, points=accepted)
+                insert(batches).values(received_ms=received_ms, source=source, points=accepted, **given_id)
             )
             batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         return StoredBatch(batch_id, received_ms, accepted, len(batch) - accepted, newest)

@@ -1,0 +1,1 @@
+"""Networked implementations of kernel interfaces (DESIGN §8): the NATS JetStream bus and batch queue."""
