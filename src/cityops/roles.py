@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import signal
 from collections.abc import Coroutine
 from enum import StrEnum
@@ -21,8 +19,6 @@ if TYPE_CHECKING:  # the command line imports this module for `Role` alone
     from cityops.backends.jetstream import JetStreamBus
     from cityops.config import Settings
     from cityops.core.kernel import Kernel
-
-log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT_S = 60.0
 
@@ -49,16 +45,16 @@ def open_cluster_kernel(settings: Settings, role: Role) -> tuple[Kernel, JetStre
         queue=bus if role in (Role.API, Role.ALL) else None,
         evaluates=role in (Role.RULES, Role.ALL),
     )
+    kernel.follow_cluster()
     return kernel, bus
 
 
-def _report_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("%s stopped", task.get_name(), exc_info=task.exception())
+class RoleFailed(RuntimeError):
+    """A part of the process stopped on an error: the process exits so its supervisor restarts it."""
 
 
 async def run_role(settings: Settings, role: Role, kernel: Kernel, bus: JetStreamBus) -> None:
-    """Run until SIGINT or SIGTERM."""
+    """Run until SIGINT or SIGTERM, or until a part fails (`RoleFailed`)."""
     import uvicorn
 
     from cityops.api.app import create_app
@@ -76,29 +72,30 @@ async def run_role(settings: Settings, role: Role, kernel: Kernel, bus: JetStrea
             create_app(kernel, settings), host=settings.host, port=settings.port, log_level="warning"
         )
         server = uvicorn.Server(config)
+        jobs.append(server.serve())  # uvicorn answers SIGINT/SIGTERM itself by returning
+    else:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        jobs.append(stop.wait())  # type: ignore[arg-type]
     tasks = [asyncio.create_task(job) for job in jobs]
-    for task in tasks:
-        task.add_done_callback(_report_failure)
     if role is Role.RULES:
         kernel.rules.configure(settings.rules)
         kernel.incidents.configure(settings.incidents)
         kernel.setup_domains()
         tasks.extend(await kernel.start_evaluation())
     try:
-        if server is not None:
-            await server.serve()  # returns on SIGINT/SIGTERM (uvicorn handles them)
-        else:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(signum, stop.set)
-            await stop.wait()
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        failed = [task for task in done if task.exception() is not None]
+        if failed:
+            raise RoleFailed(f"{role}: {failed[0].get_name()} failed") from failed[0].exception()
     finally:
+        if server is not None:
+            server.should_exit = True
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
         if role is Role.RULES:
             await asyncio.to_thread(kernel.stop_domains)
         await kernel.close()

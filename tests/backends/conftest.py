@@ -178,4 +178,4 @@ def wait_until_running(running: CityopsProcess) -> None:
                 return False
         return "bus connected" in running.log.read_text()
 
-    wait_for(f"cityops {running.role} to start", up, timeout=60, every_s=0.2)
+    wait_for(f"cityops {running.role} to start", up, timeout=180, every_s=0.2)

@@ -12,7 +12,6 @@ import logging
 
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
-from nats.errors import TimeoutError as NatsTimeoutError
 
 from cityops.backends.jetstream import ACK_WAIT_S, INGEST_STREAM, INGEST_SUBJECT, RECORDERS, JetStreamBus
 from cityops.backends.wire import WireError, decode_batch
@@ -49,7 +48,7 @@ class Recorder:
         while True:
             try:
                 messages = await subscription.fetch(FETCH_BATCHES, timeout=FETCH_WAIT_S)
-            except NatsTimeoutError:
+            except TimeoutError:  # nothing queued (nats-py raises both its own and asyncio's)
                 continue
             except NatsError as exc:  # a server went away (its leaders are elected again); retried
                 log.warning("fetching batches: %s; trying again", exc)

@@ -88,6 +88,20 @@ class EntityRegistry:
     def resolve(self, urn: str) -> EntityRef | None:
         return self._by_urn.get(urn)
 
+    def reload(self, urn: str) -> EntityRef | None:
+        """Read one entity again from the store (another server of a cluster created or renamed it)."""
+        query = select(entities.c.id, entities.c.urn, entities.c.type, entities.c.name).where(
+            entities.c.urn == urn
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        ref = EntityRef(row.id, row.urn, row.type, row.name)
+        with self._lock:
+            self._by_urn[urn] = ref
+        return ref
+
     def metric_id(self, entity_type: str, metric: str) -> int | None:
         return self._metric_ids.get((entity_type, metric))
 

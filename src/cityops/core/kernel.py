@@ -16,7 +16,7 @@ from cityops.core import areas, audit
 from cityops.core.bus import BatchQueue, Bus, InProcessBus
 from cityops.core.domain import Domain, discover_domains
 from cityops.core.entities import EntityRef, EntityRegistry, EntityWrite, make_urn
-from cityops.core.events import EntityUpserted, ObservationsRecorded, SeriesPoint
+from cityops.core.events import EntityUpserted, Event, ObservationsRecorded, SeriesPoint
 from cityops.core.incidents.desk import IncidentDesk
 from cityops.core.indicators import Indicator
 from cityops.core.ingest import PointBatch
@@ -171,6 +171,16 @@ class Kernel:
             audit.record(conn, actor, "entity.delete", f"entity:{urn}", before, None)
 
         return await anyio.to_thread.run_sync(self.registry.delete, urn, audited)
+
+    def follow_cluster(self) -> None:
+        """Keep this server's entity cache in step with the other servers of a cluster (their
+        `EntityUpserted` events come through the bus)."""
+
+        async def reload(event: Event) -> None:
+            if isinstance(event, EntityUpserted):
+                await anyio.to_thread.run_sync(self.registry.reload, event.urn)
+
+        self.bus.subscribe(EntityUpserted.subject, reload)
 
     async def start_evaluation(self) -> list[asyncio.Task[None]]:
         """Catch the rules up with the store and start their timers and the incidents' SLA timer; the
