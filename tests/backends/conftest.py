@@ -141,7 +141,9 @@ def start_cityops(database_url: str, tmp_path: Path) -> Iterator[Start]:
     """`start(role, nodes, replicas=1)` runs `cityops serve --role role` on the test's store."""
     started: list[CityopsProcess] = []
 
-    def start(role: str, nodes: list[NatsNode], replicas: int = 1, wait: bool = True) -> CityopsProcess:
+    def start(
+        role: str, nodes: list[NatsNode], replicas: int = 1, wait: bool = True, **settings: str
+    ) -> CityopsProcess:
         port = free_port()
         log = tmp_path / f"cityops-{role}-{len(started)}.log"
         env = {
@@ -151,6 +153,7 @@ def start_cityops(database_url: str, tmp_path: Path) -> Iterator[Start]:
             "CITYOPS_BUS_REPLICAS": str(replicas),
             "CITYOPS_NODE_MODULES": str(NODE_MODULES),
             "CITYOPS_PORT": str(port),
+            **{f"CITYOPS_{key.upper()}": value for key, value in settings.items()},
         }
         with log.open("ab") as out:
             process = subprocess.Popen(

@@ -44,7 +44,9 @@ def test_each_api_server_sees_the_others_recorded_events(
     assert response.status_code == 202, response.text
     found["batch_id"] = response.json()["batch_id"]
     for listener in (on_first, on_second):
-        assert listener.done.wait(30), f"batch not on a feed: {listener.events[-5:]} {recorder.log.read_text()}"
+        assert listener.done.wait(30), (
+            f"batch not on a feed: {listener.events[-5:]} {recorder.log.read_text()}"
+        )
         [(_, data)] = [(n, d) for n, d in listener.events if batch_seen(n, d)]
         assert data["points"] == 20
         assert data["series"][0]["entity"] == "urn:ngsi-ld:Camera:tdm-001"
