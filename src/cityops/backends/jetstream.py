@@ -6,8 +6,8 @@ Two streams, created (or updated) when the bus connects:
   id, so a batch published twice is stored once; recorders consume it through the durable pull consumer
   `recorders` (see `cityops.backends.recorder`).
 - `CITYOPS_EVENTS` (subjects `cityops.events.<subject>`, kept an hour): every event published on the
-  bus. Each process reads them with a plain NATS subscription and hands them to its local subscribers,
-  its own events included (they come back through NATS, so every process sees one order).
+  bus. Each process reads what the stream stores through an ordered consumer and hands it to its local
+  subscribers, its own events included (they come back through NATS, so every process sees one order).
 """
 
 from __future__ import annotations
@@ -24,7 +24,14 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import BadRequestError
 
 from cityops.backends.wire import (
@@ -124,8 +131,16 @@ class JetStreamBus:
                 max_ack_pending=64,
             ),
         )
-        self._subscription = await self._nc.subscribe(
-            f"{EVENTS_PREFIX}>", cb=self._dispatch, pending_msgs_limit=100_000
+        # An ordered consumer delivers what the stream stored, in its order, so an event published twice
+        # under one message id (a batch announced again) reaches subscribers once.
+        self._subscription = await self.js.subscribe(
+            f"{EVENTS_PREFIX}>",
+            cb=self._dispatch,
+            stream=EVENTS_STREAM,
+            ordered_consumer=True,
+            deliver_policy=DeliverPolicy.NEW,
+            idle_heartbeat=2.0,
+            pending_msgs_limit=100_000,
         )
 
     async def _ensure_stream(self, config: StreamConfig) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,18 @@ from cityops.core.rules.engine import RuleCatalogue, RuleEngine
 from cityops.core.store import open_engine, upgrade, write_transaction
 
 log = logging.getLogger(__name__)
+
+
+def _newest_points(batch: PointBatch) -> list[tuple[int, int, int, float]]:
+    """(entity id, metric id, ts_ms, value) of the newest point of each series in the batch."""
+    newest: dict[tuple[int, int], tuple[int, float]] = {}
+    for entity_id, metric_id, ts_ms, value in zip(
+        batch.entity_ids, batch.metric_ids, batch.ts_ms, batch.values, strict=True
+    ):
+        seen = newest.get((entity_id, metric_id))
+        if seen is None or ts_ms > seen[0]:
+            newest[entity_id, metric_id] = (ts_ms, value)
+    return [(e, m, t, v) for (e, m), (t, v) in sorted(newest.items())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +130,13 @@ class Kernel:
 
     async def record(self, batch: PointBatch, source: str, batch_id: int | None = None) -> StoredBatch:
         """Store a validated batch, then publish it; returns once both have it. A batch already stored
-        under `batch_id` (a queue delivering it again) is neither stored nor published again."""
+        under `batch_id` (a queue delivering it again) is not stored again; it is announced again with
+        its own newest points, which a queue's bus drops when the first announcement went out (message
+        id = batch id) and delivers when the recorder died between the commit and the announcement."""
         stored = await anyio.to_thread.run_sync(self.observations.write, batch, source, batch_id)
-        if batch_id is None or stored.accepted:
-            await self.bus.publish(self.recorded_event(batch, stored))
+        if batch_id is not None and not stored.newest and len(batch):
+            stored = replace(stored, newest=_newest_points(batch))
+        await self.bus.publish(self.recorded_event(batch, stored))
         return stored
 
     def recorded_event(self, batch: PointBatch, stored: StoredBatch) -> ObservationsRecorded:
