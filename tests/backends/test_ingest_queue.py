@@ -7,6 +7,7 @@ import time
 
 import httpx
 import nats
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 
 from cityops.backends.jetstream import INGEST_STREAM
@@ -31,10 +32,13 @@ async def stream_messages(node: NatsNode) -> list[bytes]:
     try:
         js = nc.jetstream()
         info = await js.stream_info(INGEST_STREAM)
-        return [
-            (await js.get_msg(INGEST_STREAM, seq)).data or b""
-            for seq in range(info.state.first_seq, info.state.last_seq + 1)
-        ]
+        found = []
+        for seq in range(info.state.first_seq, info.state.last_seq + 1):
+            try:
+                found.append((await js.get_msg(INGEST_STREAM, seq)).data or b"")
+            except NotFoundError:  # acknowledged meanwhile, so removed from the work queue
+                continue
+        return found
     finally:
         await nc.close()
 
