@@ -113,7 +113,8 @@ latest = Table(
 batches = Table(
     "batches",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    # 64-bit: a cluster's API servers give batches ids up to 2^53 (migration 0006b on PostgreSQL).
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
     Column("received_ms", BigInteger, nullable=False),
     Column("source", String(64), nullable=False),
     Column("points", Integer, nullable=False),
