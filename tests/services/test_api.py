@@ -60,6 +60,14 @@ def test_a_refused_file_answers_422_naming_row_code_and_field(api: TestClient) -
     assert api.get("/api/services/index?period=2025").json()["counts"]["received"] == 0
 
 
+@pytest.mark.parametrize("body", [b"not a zip at all", b"PK\x03\x04 truncated zip"])
+def test_a_body_that_is_not_a_workbook_is_refused_as_xlsx(api: TestClient, body: bytes) -> None:
+    answer = api.post("/api/services/imports", content=body, headers=XLSX)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["field"] == "file"
+    assert api.get("/api/services/index?period=2025").json()["counts"]["received"] == 0
+
+
 def test_an_unknown_media_type_or_too_large_a_body_is_refused(
     api: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

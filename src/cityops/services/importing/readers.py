@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Literal
+from zipfile import BadZipFile
 
 import orjson
 
@@ -136,7 +137,7 @@ def read_xlsx(stream: IO[bytes], chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk
 
     try:
         workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as error:
+    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
         raise FileFormatError("file", f"is not an XLSX workbook: {error}") from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
