@@ -38,6 +38,7 @@ def test_phone_sign_in_posts_credentials_to_the_access_point(
 ) -> None:
     page, posted = phone
     page.goto(f"{live_server}/api/wifi/portal/cong-dong?login_url={NAS_LOGIN}")
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     expect(page.get_by_role("heading", name="Điều khoản sử dụng")).to_be_visible()
     expect(page.locator("#continue")).to_be_disabled()
     page.locator("#agree").check()
@@ -65,6 +66,7 @@ def test_voucher_in_english_and_japanese_texts(
     expect(page.get_by_role("heading", name="利用規約")).to_be_visible()
     page.get_by_role("link", name="English").click()
     expect(page.get_by_role("heading", name="Terms of use")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     page.locator("#agree").check()
     page.locator("#continue").click()
     page.locator("#voucher").fill("WRONG")
@@ -73,4 +75,4 @@ def test_voucher_in_english_and_japanese_texts(
     page.locator("#voucher").fill(world.vouchers["cong-dong"])
     page.locator("#use-voucher").click()
     expect(page.get_by_text("Connected. Have a nice day!")).to_be_visible()
-    assert page.evaluate("document.body.dataset.username") == world.vouchers["cong-dong"]
+    expect(page.locator("body")).to_have_attribute("data-username", world.vouchers["cong-dong"])

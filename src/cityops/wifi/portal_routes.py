@@ -67,6 +67,27 @@ def safe_login_url(value: str | None) -> str | None:
     return value
 
 
+def policy(login_url: str | None) -> str:
+    """The page's own Content-Security-Policy: the server's, but its form may post to the access point."""
+    target = ""
+    if login_url:
+        parts = urlsplit(login_url)
+        target = f" {parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            f"form-action 'self'{target}",
+        )
+    )
+
+
 def build_portal_router(runtime: WifiRuntime) -> APIRouter:
     router = APIRouter(prefix="/portal", tags=["wifi: captive portal"])
     engine = runtime.kernel.engine
@@ -111,7 +132,9 @@ def build_portal_router(runtime: WifiRuntime) -> APIRouter:
             login_url=target or "",
             errors=errors,
         )
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(
+            html, headers={"Cache-Control": "no-store", "Content-Security-Policy": policy(target)}
+        )
 
     async def run(work: Any) -> Any:
         def in_transaction() -> Any:
