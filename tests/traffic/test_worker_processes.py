@@ -45,12 +45,6 @@ def camera_body(url: str, scene: SyntheticScene, interval_s: float = 5) -> dict[
     }
 
 
-@pytest.fixture(autouse=True)
-def local_streams(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The workers here read a file and a loopback port: an admin's choice on a test bench."""
-    monkeypatch.setenv("CITYOPS_TRAFFIC_ALLOW_LOCAL_STREAMS", "true")
-
-
 def device_token(kernel: Kernel) -> str:
     with kernel.engine.begin() as conn:
         return issue_token(conn, "worker tests", "device", None, actor="tests").secret
