@@ -10,6 +10,7 @@ import queue
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +78,16 @@ def broker(tmp_path: Path) -> Iterator[Broker]:
         running.process.kill()
 
 
+@contextmanager
+def bridged(kernel: Kernel, settings: Settings) -> Iterator[TestClient]:
+    """The app with its bridge subscribed: on a broker that has never seen the bridge's session, a
+    message published before the first subscription has nobody to be queued for."""
+    app = create_app(kernel, settings)
+    with TestClient(app) as client:
+        wait_for("the bridge to subscribe", lambda: app.state.mqtt_bridge.connected.is_set(), timeout=20)
+        yield client
+
+
 def bridged_settings(settings: Settings, broker: Broker) -> Settings:
     mqtt = MqttSettings(url=f"mqtt://127.0.0.1:{broker.port}", password=broker.bridge_password)
     return settings.model_copy(update={"mqtt": mqtt})
@@ -131,7 +142,7 @@ def test_points_from_a_device_are_stored_and_bad_ones_answered(
     kernel: Kernel, settings: Settings, broker: Broker
 ) -> None:
     before = stored(kernel)
-    with TestClient(create_app(kernel, bridged_settings(settings, broker))):
+    with bridged(kernel, bridged_settings(settings, broker)):
         device = Device(broker, "sensor-a")
         device.listen_errors()
         device.publish(points(0, 5))
@@ -154,7 +165,7 @@ def test_a_device_publishes_only_under_its_own_name(
     kernel: Kernel, settings: Settings, broker: Broker
 ) -> None:
     before = stored(kernel)
-    with TestClient(create_app(kernel, bridged_settings(settings, broker))):
+    with bridged(kernel, bridged_settings(settings, broker)):
         device = Device(broker, "sensor-a")
         device.publish(points(100, 4), device="sensor-b")  # the broker drops it: not its topic
         device.publish(points(200, 2))
@@ -172,8 +183,8 @@ def test_nothing_acknowledged_is_lost_across_a_broker_restart(
     kernel: Kernel, settings: Settings, broker: Broker
 ) -> None:
     before = stored(kernel)
-    bridged = bridged_settings(settings, broker)
-    with TestClient(create_app(kernel, bridged)):  # the bridge's persistent session begins
+    with_bridge = bridged_settings(settings, broker)
+    with bridged(kernel, with_bridge):  # the bridge's persistent session begins
         device = Device(broker, "sensor-b")
         device.publish(points(0, 10))
         eventually(lambda: stored(kernel) == before + 10)
@@ -183,7 +194,7 @@ def test_nothing_acknowledged_is_lost_across_a_broker_restart(
     device.close()
     broker.stop()
     broker.start()
-    with TestClient(create_app(kernel, bridged)):
+    with bridged(kernel, with_bridge):
         eventually(lambda: stored(kernel) == before + 210, timeout=30)
         time.sleep(1)
         assert stored(kernel) == before + 210  # each point once
