@@ -4,36 +4,34 @@ and sessions last seen is written afterwards, in the background."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
+from sqlalchemy import select, text
 from tests.conftest import HeadersFor
 
 from cityops.core.access.accounts import Role
 from cityops.core.access.schema import api_tokens
 from cityops.core.kernel import Kernel
+from cityops.core.store import open_engine, write_transaction
 
 from .conftest import PASSWORD
 
 
 @contextmanager
 def write_lock_held(database_url: str) -> Iterator[None]:
-    """Another writer in the middle of a long transaction."""
-    path = make_url(database_url).database
-    assert path is not None
-    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    """Another writer in the middle of a long transaction: it holds the store's write lock (SQLite's
+    BEGIN IMMEDIATE, PostgreSQL's advisory lock, as `write_transaction` takes them) and a written row."""
+    engine = open_engine(database_url)
     try:
-        writer.execute("BEGIN IMMEDIATE")
-        writer.execute("UPDATE users SET updated_ms = updated_ms")
-        yield
-        writer.execute("ROLLBACK")
+        with write_transaction(engine) as writer:
+            writer.execute(text("UPDATE users SET updated_ms = updated_ms"))
+            yield
+            writer.rollback()
     finally:
-        writer.close()
+        engine.dispose()
 
 
 def test_token_reads_do_not_wait_for_a_writer(

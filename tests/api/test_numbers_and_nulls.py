@@ -40,3 +40,10 @@ def test_null_for_a_field_that_cannot_be_null_gets_422(client: TestClient, field
     assert answer.status_code == 422, answer.text
     assert answer.json()["detail"][0]["loc"] == ["body", field]
     assert client.get("/api/users/nullable").json()["role"] == "leader"
+
+
+def test_a_nul_character_never_gives_a_server_error(client: TestClient) -> None:
+    """PostgreSQL refuses NUL in text (a DataError): the answer is a 4xx on every backend."""
+    del client.headers["Authorization"]
+    answer = client.post("/api/auth/login", json={"username": "\u0000", "password": "x" * 12})
+    assert answer.status_code in (401, 422), answer.text

@@ -51,6 +51,10 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
     params = [("path", k, v) for k, v in request.path_params.items() if isinstance(v, str)]
     params += [("query", k, v) for k, v in request.query_params.multi_items()]
     wrong = [(where, name) for where, name, value in params if beyond_int64(value)]
+    if not wrong and "NUL (0x00)" in str(exc):
+        # PostgreSQL keeps no NUL character in text (SQLite does): such input is refused, not a 500.
+        nul = {"loc": ["body"], "field": None, "msg": "text must not contain NUL (U+0000) characters"}
+        return JSONResponse({"detail": [nul]}, status_code=422)
     if not wrong:
         raise exc
     message = f"is out of range: at most {INT64_MAX}"
@@ -63,6 +67,7 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    # SQLite's driver raises OverflowError for an integer past 64 bits; PostgreSQL's a DataError.
+    # SQLite's driver raises OverflowError for an integer past 64 bits; PostgreSQL's a DataError (which it
+    # also raises for a NUL character in text).
     app.add_exception_handler(OverflowError, _out_of_range)
     app.add_exception_handler(DataError, _out_of_range)
