@@ -24,9 +24,9 @@ ECHOED_FIELDS = ("type", "loc", "msg", "ctx")
 INT64_MAX = 2**63 - 1
 
 
-def beyond_int64(text: str) -> bool:
+def beyond_int64(text: str, limit: int = INT64_MAX) -> bool:
     digits = text.strip().removeprefix("-").removeprefix("+")
-    return digits.isdigit() and int(digits) > INT64_MAX
+    return digits.isdigit() and int(digits) > limit
 
 
 def too_large(limit: int | None) -> list[dict[str, Any]]:
@@ -55,9 +55,17 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
         # PostgreSQL keeps no NUL character in text (SQLite does): such input is refused, not a 500.
         nul = {"loc": ["body"], "field": None, "msg": "text must not contain NUL (U+0000) characters"}
         return JSONResponse({"detail": [nul]}, status_code=422)
+    limit = INT64_MAX
+    if not wrong and "out of range" in str(exc):
+        # PostgreSQL's 32-bit integer columns (ids, counts) refuse what SQLite's 64-bit ones take.
+        limit = 2**31 - 1
+        wrong = [(where, name) for where, name, value in params if beyond_int64(value, limit)]
+        if not wrong:
+            number = {"loc": ["body"], "field": None, "msg": "a number is out of the store's range"}
+            return JSONResponse({"detail": [number]}, status_code=422)
     if not wrong:
         raise exc
-    message = f"is out of range: at most {INT64_MAX}"
+    message = f"is out of range: at most {limit}"
     errors = [
         {"loc": [where, name], "field": name, "msg": message, "type": "int_range"} for where, name in wrong
     ]
