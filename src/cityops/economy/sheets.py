@@ -1,14 +1,15 @@
 """Reading a statistics office's table from CSV (UTF-8, `,` or `;` separated) or XLSX (the first sheet,
-through openpyxl as the services import does) into rows of cells, numbered as a spreadsheet numbers them
+through the kernel's `tabular` reader as the services import does) into rows of cells, numbered as a spreadsheet numbers them
 (row 1 is the header)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import zipfile
 from dataclasses import dataclass
 from typing import IO, Any, Literal
+
+from cityops.core.tabular import NotAWorkbookError, header_names, xlsx_rows
 
 Format = Literal["csv", "xlsx"]
 MAX_ROWS = 2_000
@@ -31,7 +32,7 @@ def read(format: Format, stream: IO[bytes]) -> Sheet:
     raw = _csv_rows(stream) if format == "csv" else _xlsx_rows(stream)
     if not raw:
         raise SheetError("the file is empty")
-    header = ["" if cell is None else str(cell).strip().lstrip("\ufeff") for cell in raw[0]]
+    header = header_names(raw[0])
     while header and not header[-1]:
         header.pop()
     if len(header) > MAX_COLUMNS:
@@ -62,19 +63,13 @@ def _csv_rows(stream: IO[bytes]) -> list[list[Any]]:
 
 
 def _xlsx_rows(stream: IO[bytes]) -> list[list[Any]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
-        raise SheetError(f"the file is not an XLSX workbook: {error}") from None
-    try:
-        rows = []
-        for row in workbook.worksheets[0].iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 1:
-                raise SheetError(f"more than {MAX_ROWS} rows", len(rows))
-        return rows
-    finally:
-        workbook.close()
+        with xlsx_rows(stream) as sheet_rows:
+            rows = []
+            for row in sheet_rows:
+                rows.append(list(row))
+                if len(rows) > MAX_ROWS + 1:
+                    raise SheetError(f"more than {MAX_ROWS} rows", len(rows))
+            return rows
+    except NotAWorkbookError as error:
+        raise SheetError(f"the file {error}") from None

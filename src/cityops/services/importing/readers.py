@@ -20,10 +20,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any, Literal
-from zipfile import BadZipFile
 
 import orjson
 
+from cityops.core.tabular import NotAWorkbookError, header_names, xlsx_rows
 from cityops.services.dossiers.records import MODEL_FIELDS, SUPPLEMENT_PARTS
 from cityops.services.timing.calendar import VN_TZ
 
@@ -75,7 +75,7 @@ class Chunk:
 
 
 def check_header(raw: Sequence[Any]) -> tuple[str, ...]:
-    header = tuple("" if cell is None else str(cell).strip().lstrip("\ufeff") for cell in raw)
+    header = tuple(header_names(raw))
     if not any(header):
         raise FileFormatError("header", "the first row must name the columns (code, procedure_code, ...)")
     unknown = [name for name in header if name not in KNOWN_COLUMNS]
@@ -132,22 +132,15 @@ def _regular(batch: list[list[str]], numbers: Sequence[int], width: int) -> tupl
 
 
 def read_xlsx(stream: IO[bytes], chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
     try:
-        workbook = load_workbook(stream, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError, ValueError) as error:
-        raise FileFormatError("file", f"is not an XLSX workbook: {error}") from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        try:
-            header = check_header(next(rows))
-        except StopIteration:
-            raise FileFormatError("file", "is empty") from None
-        yield from _chunks(header, _xlsx_rows(rows, len(header)), chunk_rows)
-    finally:
-        workbook.close()
+        with xlsx_rows(stream) as rows:
+            try:
+                header = check_header(next(rows))
+            except StopIteration:
+                raise FileFormatError("file", "is empty") from None
+            yield from _chunks(header, _xlsx_rows(rows, len(header)), chunk_rows)
+    except NotAWorkbookError as error:
+        raise FileFormatError("file", str(error)) from None
 
 
 def _xlsx_rows(rows: Iterable[Sequence[Any]], width: int) -> Iterator[tuple[int, list[Any]]]:
