@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,3 +30,10 @@ def settings(database_url: str, node_modules: Path, attachments: Path) -> Settin
         node_modules=node_modules,
         incidents=IncidentSettings(attachments_dir=attachments),
     )
+
+
+def form_token(page: str) -> str:
+    """The token the form page puts in its form's address (`form_token=` query parameter)."""
+    found = re.search(r'action="[^"]*[?&;]form_token=([^"&]+)"', page)
+    assert found is not None, "the form's address carries no token"
+    return found.group(1)

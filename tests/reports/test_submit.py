@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from cityops.core.kernel import Kernel
 from cityops.reports.schema import report_files, reports
 
-from .conftest import PNG, THU_DAU_MOT
+from .conftest import PNG, THU_DAU_MOT, form_token
 
 GOOD = {
     "service_code": "flooding",
@@ -166,20 +166,20 @@ def test_the_form_page_is_public_and_vietnamese_first(public: TestClient) -> Non
 
 def test_the_form_needs_its_own_token(public: TestClient, kernel: Kernel) -> None:
     page = public.get("/api/reports/public/form")
-    token = re.search(r'name="form_token" value="([^"]+)"', page.text)
-    assert token is not None
-    forged = public.post("/api/reports/public/form", data={**GOOD, "form_token": "guess"})
+    token = form_token(page.text)
+    forged = public.post("/api/reports/public/form?form_token=guess", data=GOOD)
     assert forged.status_code == 403 and "tải lại trang" in forged.text
+    in_the_body = public.post("/api/reports/public/form", data={**GOOD, "form_token": token})
+    assert in_the_body.status_code == 403  # only the address's token counts: it is checked before the body
     public.cookies.clear()
-    no_cookie = public.post("/api/reports/public/form", data={**GOOD, "form_token": token.group(1)})
+    no_cookie = public.post(f"/api/reports/public/form?form_token={token}", data=GOOD)
     assert no_cookie.status_code == 403
     assert counts(kernel) == (0, 0)
     page = public.get("/api/reports/public/form")
-    token = re.search(r'name="form_token" value="([^"]+)"', page.text)
-    assert token is not None
+    token = form_token(page.text)
     sent = public.post(
-        "/api/reports/public/form",
-        data={**GOOD, "form_token": token.group(1)},
+        f"/api/reports/public/form?form_token={token}",
+        data=GOOD,
         files=[("media", ("a.png", io.BytesIO(PNG), "image/png"))],
     )
     assert sent.status_code == 201 and "Cảm ơn" in sent.text
@@ -188,12 +188,9 @@ def test_the_form_needs_its_own_token(public: TestClient, kernel: Kernel) -> Non
 
 def test_the_form_shows_the_error_and_keeps_what_was_typed(public: TestClient) -> None:
     page = public.get("/api/reports/public/form")
-    token = re.search(r'name="form_token" value="([^"]+)"', page.text)
-    assert token is not None
+    token = form_token(page.text)
     text = "den duong khong sang o phuong Phu Cuong"
-    answer = public.post(
-        "/api/reports/public/form", data={**GOOD, "description": text, "form_token": token.group(1)}
-    )
+    answer = public.post(f"/api/reports/public/form?form_token={token}", data={**GOOD, "description": text})
     assert answer.status_code == 422
     assert 'data-field="description"' in answer.text and "có dấu" in answer.text
     assert text in answer.text

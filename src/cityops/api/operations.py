@@ -39,6 +39,7 @@ from cityops.core.incidents.desk import (
     NewIncident,
     State,
 )
+from cityops.core.multipart_form import FileTooLarge, FormUnreadable, limited_form
 from cityops.core.rules.alerts import AlertFilter, alert_to_dict, get_alert, list_alerts
 from cityops.core.rules.definitions import SUB_CATEGORIES, Category, RuleError, Severity
 from cityops.core.rules.engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
@@ -445,16 +446,21 @@ async def post_attachment(request: Request, principal: IncidentWorker, incident_
         raise _field(413, "file", f"is larger than the limit of {limit} bytes")
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "multipart/form-data":
         raise _field(415, "content-type", "send multipart/form-data with the file in field 'file'", "header")
-    async with request.form(max_files=1, max_fields=4) as form:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise _field(422, "file", "is required (a multipart file field named 'file')")
-        if "actor" in form:
-            raise _field(422, "actor", "is not accepted: the signed-in account is recorded")
-        name = upload.filename or ""
-        return await _answer(
-            desk.attach_file(incident_id, upload.file, name, principal.actor, _guard(principal))
-        )
+    try:
+        async with limited_form(request, max_file_bytes=limit, max_files=1, max_fields=4) as form:
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise _field(422, "file", "is required (a multipart file field named 'file')")
+            if "actor" in form:
+                raise _field(422, "actor", "is not accepted: the signed-in account is recorded")
+            name = upload.filename or ""
+            return await _answer(
+                desk.attach_file(incident_id, upload.file, name, principal.actor, _guard(principal))
+            )
+    except FileTooLarge as exc:
+        raise _field(413, exc.field, f"is larger than the limit of {limit} bytes") from None
+    except FormUnreadable as exc:
+        raise _field(400, "body", str(exc)) from None
 
 
 @router.get("/api/incidents/{incident_id}/attachments/{attachment_id}", summary="Download an attachment")

@@ -9,6 +9,8 @@ agency and areas only (404 outside).
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -18,8 +20,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from cityops.core import areas
 from cityops.core.access.accounts import Principal
-from cityops.core.incidents.attachments import multipart_limit
+from cityops.core.incidents.attachments import multipart_limit, sanitise_filename
 from cityops.core.kernel import Kernel
+from cityops.core.multipart_form import FileTooLarge, FormUnreadable, limited_form
 from cityops.reports.desk import ReportDesk
 from cityops.reports.errors import ReportError, TooManyReports
 from cityops.reports.pages import render
@@ -31,6 +34,7 @@ from cityops.reports.throttle import SubmissionThrottle
 FORM_COOKIE = "cityops_report_form"
 FORM_BODY_LIMIT = multipart_limit(MAX_FILES)
 PUBLIC = "/public"
+MIB = 1024 * 1024
 LANGS = ("vi", "en", "ja")
 
 
@@ -46,9 +50,7 @@ def language(lang: str | None) -> str:
     return lang if lang in LANGS else "vi"
 
 
-async def read_submission(request: Request) -> tuple[Submission, FormData]:
-    form = await request.form(max_files=MAX_FILES + 1, max_fields=30)
-
+def read_submission(form: FormData) -> Submission:
     def text(name: str) -> str | None:
         value = form.get(name)
         return value if isinstance(value, str) else None
@@ -58,7 +60,7 @@ async def read_submission(request: Request) -> tuple[Submission, FormData]:
         for item in form.getlist("media")
         if isinstance(item, UploadFile) and (item.filename or item.size)
     ]
-    submission = Submission(
+    return Submission(
         service_code=text("service_code") or "",
         description=text("description") or "",
         lat=parse_coordinate("lat", text("lat"), -90, 90),
@@ -69,7 +71,21 @@ async def read_submission(request: Request) -> tuple[Submission, FormData]:
         contact_phone=text("phone"),
         files=uploads,
     )
-    return submission, form
+
+
+@asynccontextmanager
+async def form_of(request: Request, max_file_bytes: int) -> AsyncIterator[FormData]:
+    """The sent form, each file refused as soon as it passes `max_file_bytes` (the rest is never read)."""
+    try:
+        async with limited_form(
+            request, max_file_bytes=max_file_bytes, max_files=MAX_FILES + 1, max_fields=30
+        ) as form:
+            yield form
+    except FileTooLarge as exc:
+        name = sanitise_filename(exc.filename)
+        raise ReportError(413, exc.field, "file_too_large", name=name, limit=max_file_bytes // MIB) from None
+    except FormUnreadable as exc:
+        raise ReportError(400, "body", "form_unreadable", reason=str(exc)) from None
 
 
 def client_address(request: Request) -> str:
@@ -110,8 +126,8 @@ def build_router(kernel: Kernel) -> APIRouter:
     async def submit(request: Request) -> Response:
         try:
             admit(request)
-            submission, _ = await read_submission(request)
-            created = await desk.submit(submission)
+            async with form_of(request, desk.files.max_bytes) as form:
+                created = await desk.submit(read_submission(form))
         except ReportError as exc:
             return failure(exc)
         return JSONResponse(created, status_code=201)
@@ -143,20 +159,23 @@ def build_router(kernel: Kernel) -> APIRouter:
         summary="The citizens' form, sent",
         max_body_size=FORM_BODY_LIMIT,
     )
-    async def form_sent(request: Request, lang: str = "vi") -> HTMLResponse:
+    async def form_sent(
+        request: Request,
+        lang: Annotated[str, Query(max_length=8)] = "vi",
+        form_token: Annotated[str, Query(max_length=100)] = "",
+    ) -> HTMLResponse:
         lang = language(lang)
         token = secrets.token_urlsafe(32)
         values: dict[str, Any] = {}
         try:
-            form = await request.form(max_files=MAX_FILES + 1, max_fields=30)
-            values = {k: v for k, v in form.items() if isinstance(v, str) and k != "form_token"}
-            sent = form.get("form_token")
+            # The token (in the form's address) is checked before a byte of the body is read.
             cookie = request.cookies.get(FORM_COOKIE, "")
-            if not (isinstance(sent, str) and cookie and secrets.compare_digest(sent, cookie)):
+            if not (form_token and cookie and secrets.compare_digest(form_token, cookie)):
                 raise ReportError(403, "form_token", "form_token")
-            admit(request)
-            submission, _ = await read_submission(request)
-            created = await desk.submit(submission)
+            async with form_of(request, desk.files.max_bytes) as form:
+                values = {k: v for k, v in form.items() if isinstance(v, str)}
+                admit(request)
+                created = await desk.submit(read_submission(form))
         except ReportError as exc:
             page = render(
                 "form.html",
