@@ -17,6 +17,8 @@ from sqlalchemy import create_engine, func, select
 from cityops.core.kernel import Kernel
 from cityops.core.schema import observations, rollups
 
+from .conftest import wait_for
+
 CITYOPS = str(Path(sys.executable).parent / "cityops")
 
 
@@ -25,6 +27,14 @@ def run(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [CITYOPS, *args, "--database-url", database_url], capture_output=True, text=True, env=env, timeout=120
     )
+
+
+def _answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -47,13 +57,7 @@ def demo_server(tmp_path: Path, unused_port: int, node_modules: Path) -> Iterato
         while not any("demo sign-in" in line for line in printed) and (line := proc.stdout.readline()):
             printed.append(line)
         username, password = printed[-1].rsplit(":", 1)[1].split(" / ")
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{base}/api/meta", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_for("the demo server to answer", lambda: _answers(f"{base}/api/meta"), timeout=60, every_s=0.2)
         with httpx.Client(base_url=base, timeout=15) as client:
             credentials = {"username": username.strip(), "password": password.strip()}
             assert client.post("/api/auth/login", json=credentials).status_code == 200

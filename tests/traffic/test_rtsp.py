@@ -27,19 +27,14 @@ from cityops.traffic.video.sources import (
     VideoSource,
 )
 
-from ..conftest import free_port
+from ..conftest import free_port, wait_for
 
 SERVER = "import asyncio, sys, aio_rtsp_toolkit.server as s; asyncio.run(s.serve(sys.argv[1], '127.0.0.1', int(sys.argv[2])))"
 
 
-def wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on port {port}")
+def listens(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 class RtspServer:
@@ -53,7 +48,7 @@ class RtspServer:
     def start(self) -> None:
         command = [sys.executable, "-c", SERVER, str(self.folder), str(self.port)]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port)
+        wait_for(f"the RTSP server on port {self.port}", lambda: listens(self.port), timeout=10, every_s=0.05)
 
     def kill(self) -> None:
         if self.process is not None:

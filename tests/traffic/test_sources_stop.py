@@ -13,7 +13,7 @@ import pytest
 from cityops.traffic.analytics.pipeline import CameraConfig, start_camera
 from cityops.traffic.video.sources import SourceConfig, SourceEvent, SourceState, VideoSource
 
-from ..conftest import free_port
+from ..conftest import free_port, wait_for
 
 STOP_BOUND_S = 2.0
 
@@ -93,10 +93,7 @@ def test_stop_through_the_callers_event_ends_frames_during_backoff() -> None:
     frames: list[object] = []
     reader = threading.Thread(target=lambda: frames.extend(source.frames()), daemon=True)
     reader.start()
-    deadline = time.monotonic() + 10
-    while source.state is not SourceState.DOWN and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert source.state is SourceState.DOWN
+    wait_for("the source to be down", lambda: source.state is SourceState.DOWN, timeout=10, every_s=0.05)
     stop.set()
     reader.join(STOP_BOUND_S)
     assert not reader.is_alive() and frames == []
