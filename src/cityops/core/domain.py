@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from cityops.core.access.accounts import Role
     from cityops.core.indicators import Indicator
     from cityops.core.kernel import Kernel
     from cityops.core.opendata import Dataset
@@ -99,6 +101,54 @@ class BriefingSection:
 
 
 @dataclass(frozen=True)
+class ViewEntity:
+    """One entity of a read-only NGSI-LD view: its attributes (besides `name` and `location`) in the
+    NGSI-LD normalized form, keyed by their short names (`{"severity": {"type": "Property", ...}}`)."""
+
+    id: str  # the URN, `urn:ngsi-ld:<view type>:<id>`
+    name: str
+    attributes: dict[str, dict[str, Any]]
+    lon: float | None = None
+    lat: float | None = None
+    area_codes: tuple[str, ...] = ()  # its ward (and legacy ward): an `NGSILD-Tenant` of those sees it
+    created_ms: int = 0
+    modified_ms: int = 0
+
+
+@dataclass(frozen=True)
+class EntityView:
+    """A read-only NGSI-LD entity type made from a domain's own tables (citizens' reports as Open311
+    service requests, economic series as KPIs...), served by `/ngsi-ld/v1/entities` beside the
+    registry's entities; writes to it are refused (docs/ngsild.md)."""
+
+    type: str  # the Smart Data Models type
+    # (kernel, ids) -> the view's entities: those ids (URNs), or all of them (ids None), in a stable order.
+    entities: Callable[[Kernel, frozenset[str] | None], Iterable[ViewEntity]]
+    # Roles that may read it; None: every NGSI-LD reader.
+    readers: frozenset[Role] | None = None
+
+
+def row_numbers(ids: Iterable[str], prefix: str) -> list[int]:
+    """The integer keys in ids of the form `<prefix><n>` (a view over a table with integer keys)."""
+    found = (i.removeprefix(prefix) for i in ids if i.startswith(prefix))
+    return [int(n) for n in found if n.isdigit() and int(n) < 2**31]
+
+
+def ngsi_property(value: Any) -> dict[str, Any]:
+    return {"type": "Property", "value": value}
+
+
+def ngsi_time(ms: int) -> dict[str, Any]:
+    """A Property whose value is an ISO 8601 UTC date-time (Smart Data Models' `format: date-time`)."""
+    moment = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+    return ngsi_property(moment.replace("+00:00", "Z"))
+
+
+def ngsi_relationship(urn: str) -> dict[str, Any]:
+    return {"type": "Relationship", "object": urn}
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     folder: Path
@@ -138,6 +188,8 @@ class Domain:
     # The agencies the domain knows by name (read when asked: a configuration file may change them), so
     # that operators pick an agency from a list and read names, not codes (GET /api/agencies).
     agencies: Callable[[], Iterable[AgencyName]] | None = None
+    # Read-only NGSI-LD entity types the domain serves from its own tables (`EntityView`).
+    entity_views: tuple[EntityView, ...] = ()
 
     @property
     def manifest(self) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cityops.core.domain import AgencyName, Domain, Panel
+from cityops.reports.ngsild_views import VIEWS
 from cityops.reports.opendata import REPORTS
 from cityops.reports.router import PUBLIC, build_router
 from cityops.reports.routing import RoutingTable
@@ -28,4 +29,5 @@ DOMAIN = Domain(
     panels=(Panel("moderation", "moderation.js", "panel.moderation", order=30),),
     datasets=(REPORTS,),
     agencies=agencies,
+    entity_views=VIEWS,
 )

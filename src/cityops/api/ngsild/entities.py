@@ -11,8 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from cityops.api.ngsild.context import Context, core_document
 from cityops.api.ngsild.errors import NgsiRoute, bad_data, not_found
 from cityops.api.ngsild.exchange import JSON_LD, CallerDep, context_of, read_json, respond
-from cityops.api.ngsild.finding import FiltersDep, find, split_list
+from cityops.api.ngsild.finding import FiltersDep, split_list
 from cityops.api.ngsild.representation import render
+from cityops.api.ngsild.views import find_with_views, view_entity, view_type_of
 from cityops.api.ngsild.writing import (
     Outcome,
     Writer,
@@ -75,7 +76,7 @@ async def query_entities(
         raise bad_data("limit: 0 only with count=true")
     selection = filters.selection(context, caller.areas)
     kernel = kernel_of(request)
-    page, total = await anyio.to_thread.run_sync(find, kernel, selection, offset, limit)
+    page, total = await anyio.to_thread.run_sync(find_with_views, kernel, caller, selection, offset, limit)
     shown = selection.attrs
     body = [render(entity, context, form, shown, sys_attrs) for entity in page]
     headers = {"NGSILD-Results-Count": str(total)} if count else None
@@ -102,7 +103,14 @@ async def retrieve_entity(
 ) -> Response:
     context = context_of(request)
     form, sys_attrs = form_of(options)
-    entity = await existing(writer_of(request, caller, context), entity_id)
+    view_type = view_type_of(kernel_of(request), entity_id)
+    if view_type is None:
+        entity = await existing(writer_of(request, caller, context), entity_id)
+    else:
+        found = await anyio.to_thread.run_sync(view_entity, kernel_of(request), caller, view_type, entity_id)
+        if found is None:
+            raise not_found(entity_id)
+        entity = found
     names = split_list(attrs, "attrs")
     shown = None if names is None else {context.stored_name(n) for n in names}
     return respond(request, render(entity, context, form, shown, sys_attrs), context)

@@ -22,6 +22,7 @@ from cityops.api.ngsild.persistence import (
     type_of_urn,
 )
 from cityops.api.ngsild.representation import Fragment, StoredEntity, fragment_of
+from cityops.api.ngsild.views import read_only, refuse_view, view_type_of
 from cityops.core.entities import EntityError, EntityWrite
 from cityops.core.kernel import Kernel
 
@@ -84,6 +85,7 @@ def entity_head(body: Any, context: Context, kernel: Kernel) -> tuple[str, str]:
     if not isinstance(kind, str):
         raise bad_data("type: required, a string")
     stored_type = context.stored_name(kind)
+    refuse_view(kernel, stored_type)
     id_type = type_of_urn(urn)
     if id_type != stored_type:
         raise bad_data(f"type: {kind!r} does not match the type in the id ({id_type!r})")
@@ -124,6 +126,9 @@ async def flush(writer: Writer) -> None:
 
 
 async def existing(writer: Writer, urn: str) -> StoredEntity:
+    view_type = view_type_of(writer.kernel, urn)
+    if view_type is not None:
+        raise read_only(view_type)
     type_of_urn(urn)
     entity = await writer.lookup(urn)
     if entity is None:
