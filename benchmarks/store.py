@@ -6,10 +6,14 @@ Measures, in one run, validated batches of 10,000 points (1,000 series, new seco
 `ObservationStore.write` (raw points + minute/hour/day rollups + latest, one transaction per batch):
   (a) SQLite (WAL, synchronous=NORMAL, the default store);
   (b) PostgreSQL 15 (Debian's, a throw-away cluster with its default durable settings, on loopback):
-      binary COPY into a scratch table, then keep-new/rollups/latest in the database;
+      binary COPY straight into the day partition, then one COPY of numpy's aggregates and one set-based
+      upsert each for rollups and latest;
+  (c) PostgreSQL, `ObservationStore.write_many` of GROUP batches per transaction, as a recorder stores
+      the batches it finds queued together;
   (peer a) the same rows by plain sqlite3 `executemany` into a bare table with the same primary key;
-  (peer b) the same rows by plain psycopg `COPY` into a bare table with the same primary key:
-      the floor any PostgreSQL-backed store pays (no rollups, no de-duplication).
+  (peer b) the same rows by binary `COPY` (psycopg, the stream encoded as the store encodes it) into a
+      bare table with the same primary key, one transaction per batch: the floor any PostgreSQL-backed
+      store pays (no rollups, no de-duplication).
 Prints medians over the runs (points/s). Figures are recorded in docs/benchmarks.md.
 """
 
@@ -23,6 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from cityops.core.binary_copy import encode_binary_copy
 from cityops.core.ingest import PointBatch
 from cityops.core.local_postgres import LocalPostgres
 from cityops.core.observations import ObservationStore
@@ -31,6 +36,8 @@ from cityops.core.store import open_engine, upgrade
 SERIES = 1000
 BATCH = 10_000
 START_MS = 1_790_000_000_000
+# Batches a recorder stores in one transaction when it finds them queued (cityops.backends.recorder).
+GROUP = 8
 
 
 def make_batch(n: int) -> PointBatch:
@@ -53,12 +60,16 @@ def timed(write: Callable[[PointBatch], None], batches: list[PointBatch]) -> flo
     return len(batches) * BATCH / (time.perf_counter() - start)
 
 
-def store_rate(url: str, batches: list[PointBatch]) -> float:
+def store_rate(url: str, batches: list[PointBatch], group: int = 1) -> float:
     engine = open_engine(url)
     upgrade(engine)
     store = ObservationStore(engine)
     store.write(make_batch(10_000), "warm-up")  # partitions, scratch tables, caches
-    rate = timed(lambda b: store.write(b, "bench") and None, batches)
+    groups = [batches[i : i + group] for i in range(0, len(batches), group)]
+    start = time.perf_counter()
+    for together in groups:
+        store.write_many([(batch, "bench", None) for batch in together])
+    rate = len(batches) * BATCH / (time.perf_counter() - start)
     engine.dispose()
     return rate
 
@@ -95,10 +106,10 @@ def copy_peer(server: LocalPostgres, batches: list[PointBatch]) -> float:
         conn.autocommit = False
 
         def write(batch: PointBatch) -> None:
+            columns = (batch.entity_ids, batch.metric_ids, batch.ts_ms, batch.values)
+            stream = encode_binary_copy(list(zip(("int4", "int4", "int8", "float8"), columns, strict=True)))
             with conn.cursor() as cursor, cursor.copy("COPY obs FROM STDIN (FORMAT BINARY)") as copy:
-                copy.set_types(["int4", "int4", "int8", "float8"])
-                for row in rows_of(batch):
-                    copy.write_row(row)
+                copy.write(stream)
             conn.commit()
 
         return timed(write, batches)
@@ -112,7 +123,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     batches = [make_batch(n) for n in range(args.batches)]
-    results: dict[str, list[float]] = {k: [] for k in ("sqlite", "sqlite_peer", "postgresql", "copy_peer")}
+    keys = ("sqlite", "sqlite_peer", "postgresql", "postgresql_group", "copy_peer")
+    results: dict[str, list[float]] = {k: [] for k in keys}
     server = LocalPostgres.start(durable=True)
     try:
         for run in range(1, args.runs + 1):
@@ -121,9 +133,10 @@ def main() -> None:
                 results["sqlite"].append(store_rate(f"sqlite:///{tmp}/store.sqlite", batches))
                 results["sqlite_peer"].append(sqlite_peer(Path(tmp) / "peer.sqlite", batches))
             results["postgresql"].append(store_rate(server.create_database("store"), batches))
+            results["postgresql_group"].append(store_rate(server.create_database("group"), batches, GROUP))
             server.create_database("peer")
             results["copy_peer"].append(copy_peer(server, batches))
-            for name in ("store", "peer"):
+            for name in ("store", "group", "peer"):
                 server.drop_database(name)
             for key, values in results.items():
                 print(f"  {key:<12} {values[-1]:>10,.0f} points/s", flush=True)
@@ -137,6 +150,9 @@ def main() -> None:
     print(f"  sqlite3 peer       {med['sqlite_peer']:>10,.0f} points/s  (bare executemany, no rollups)")
     print(
         f"  PostgreSQL store   {med['postgresql']:>10,.0f} points/s  ({med['postgresql'] / med['copy_peer']:.2f} x COPY peer)"
+    )
+    print(
+        f"  PostgreSQL, {GROUP} a tx {med['postgresql_group']:>10,.0f} points/s  ({med['postgresql_group'] / med['copy_peer']:.2f} x COPY peer)"
     )
     print(f"  COPY peer          {med['copy_peer']:>10,.0f} points/s  (bare binary COPY, no rollups)")
 

@@ -68,13 +68,14 @@ point = st.tuples(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.lists(point, min_size=1, max_size=40), min_size=1, max_size=5))
+@given(st.lists(st.lists(point, min_size=1, max_size=40), min_size=1, max_size=5), st.integers(1, 3))
 def test_rollups_equal_recomputation_from_raw(
-    engine: Engine, batch_list: list[list[tuple[int, int, int, float]]]
+    engine: Engine, batch_list: list[list[tuple[int, int, int, float]]], group: int
 ) -> None:
+    """Batches stored one by one, or `group` at a time in one transaction (as a recorder does)."""
     store = empty_store(engine)
-    for points in batch_list:
-        store.write(make_batch(points), "test")
+    for start in range(0, len(batch_list), group):
+        store.write_many([(make_batch(points), "test", None) for points in batch_list[start : start + group]])
     with engine.connect() as conn:
         raw = conn.execute(select(observations)).all()
         stored = {
@@ -101,6 +102,37 @@ def test_rollups_equal_recomputation_from_raw(
         assert abs(row.sum - sum(values)) <= 1e-6 * max(1.0, sum(abs(v) for v in values))
         assert (row.min, row.max) == (min(values), max(values))
         assert (row.last_ts_ms, row.last) == max(members)
+
+
+def test_batches_stored_together_are_counted_each_and_once(engine: Engine) -> None:
+    store = empty_store(engine)
+    store.write(make_batch([(1, 1, BASE_MS, 1.0)]), "test", batch_id=7)
+    stored = store.write_many(
+        [
+            (make_batch([(1, 1, BASE_MS, 9.0), (1, 1, BASE_MS + 1, 2.0)]), "test", 7),  # stored before
+            (make_batch([(1, 1, BASE_MS + 1, 3.0), (2, 1, BASE_MS, 4.0)]), "test", 8),
+            (make_batch([(2, 1, BASE_MS, 5.0), (1, 1, BASE_MS + 2, 6.0)]), "test", 9),  # repeats 8's point
+            (make_batch([(1, 1, BASE_MS + 3, 7.0)]), "test", 8),  # the same id twice: once
+        ]
+    )
+    assert [(s.batch_id, s.accepted, s.duplicates) for s in stored] == [
+        (7, 0, 2),
+        (8, 2, 0),
+        (9, 1, 1),
+        (8, 0, 1),
+    ]
+    assert [s.newest for s in stored] == [
+        [],
+        [(1, 1, BASE_MS + 1, 3.0), (2, 1, BASE_MS, 4.0)],
+        [(1, 1, BASE_MS + 2, 6.0)],
+        [],
+    ]
+    with engine.connect() as conn:
+        (minute,) = read_rollups(conn, 1, 1, "m", 0, BASE_MS * 2)
+        assert dict(conn.execute(select(batches.c.id, batches.c.points)).all()) == {7: 1, 8: 2, 9: 1}
+        newest = conn.execute(select(latest.c.entity_id, latest.c.ts_ms, latest.c.value)).all()
+    assert (minute.count, minute.sum, minute.last) == (3, 10.0, 6.0)
+    assert sorted(map(tuple, newest)) == [(1, BASE_MS + 2, 6.0), (2, BASE_MS, 4.0)]
 
 
 def test_day_buckets_follow_vietnam_civil_day(engine: Engine) -> None:

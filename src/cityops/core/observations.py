@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import psycopg
 from numpy.typing import NDArray
-from sqlalchemy import Connection, Engine, Table, insert, select
+from sqlalchemy import Connection, Engine, insert, select
 
+from cityops.core.binary_copy import encode_binary_copy
 from cityops.core.ingest import MAX_MAGNITUDE, PointBatch
 from cityops.core.observation_partitions import DAY_MS, create_partitions, days_ahead, partition_days
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, batches, latest, observations, rollups
@@ -50,6 +54,24 @@ class _Columns:
         order = np.lexsort((ts, metric, entity))
         return cls(entity[order], metric[order], ts[order], value[order])
 
+    @classmethod
+    def joined(cls, parts: list[_Columns]) -> _Columns:
+        """Several sets of points as one, in key order (equal keys in the order of `parts`)."""
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            empty = np.zeros(0, dtype=np.int64)
+            return cls(empty, empty, empty, np.zeros(0, dtype=np.float64))
+        entity, metric, ts = (
+            np.concatenate([getattr(p, name) for p in parts]) for name in ("entity", "metric", "ts")
+        )
+        value = np.concatenate([p.value for p in parts])
+        order = np.lexsort((ts, metric, entity))
+        return cls(entity[order], metric[order], ts[order], value[order])
+
+    def take(self, rows: Int64s) -> _Columns:
+        return _Columns(self.entity[rows], self.metric[rows], self.ts[rows], self.value[rows])
+
     def rows(self) -> list[tuple[int, int, int, float]]:
         return list(
             zip(
@@ -57,12 +79,87 @@ class _Columns:
             )
         )
 
+    def binary_copy(self, ordinal: bool = False) -> bytes:
+        """COPY stream of (entity_id, metric_id, ts_ms, value), and with `ordinal` each row's place."""
+        fields: list[tuple[str, NDArray[Any]]] = [
+            ("int4", self.entity),
+            ("int4", self.metric),
+            ("int8", self.ts),
+            ("float8", self.value),
+        ]
+        if ordinal:
+            fields.append(("int4", np.arange(len(self.ts))))
+        return encode_binary_copy(fields)
+
     def group_ends(self, bucket: Int64s | None) -> Int64s:
         """Index one past the end of each run of equal (entity, metric[, bucket])."""
         change = (self.entity[1:] != self.entity[:-1]) | (self.metric[1:] != self.metric[:-1])
         if bucket is not None:
             change |= bucket[1:] != bucket[:-1]
         return np.append(np.flatnonzero(change) + 1, len(self.ts)).astype(np.int64)
+
+    def has_repeats(self) -> bool:
+        """Whether a key (entity, metric, time) comes more than once."""
+        same = (
+            (self.entity[1:] == self.entity[:-1])
+            & (self.metric[1:] == self.metric[:-1])
+            & (self.ts[1:] == self.ts[:-1])
+        )
+        return bool(same.any())
+
+    def rollups(self) -> list[tuple[str, _Aggregates]]:
+        """Each grain's buckets of these points, in key order (entity, metric, bucket)."""
+        result = []
+        for grain in GRAIN_MS:
+            bucket = bucket_start(self.ts, grain)
+            ends = self.group_ends(bucket)
+            starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+            last = ends - 1
+            aggregates = _Aggregates(
+                entity=self.entity[starts],
+                metric=self.metric[starts],
+                bucket=bucket[starts],
+                count=ends - starts,
+                sum=np.add.reduceat(self.value, starts),
+                min=np.minimum.reduceat(self.value, starts),
+                max=np.maximum.reduceat(self.value, starts),
+                last_ts=self.ts[last],
+                last=self.value[last],
+            )
+            result.append((grain, aggregates))
+        return result
+
+    def newest(self) -> _Columns:
+        """The newest point of each series, in key order."""
+        last = self.group_ends(None) - 1
+        return _Columns(self.entity[last], self.metric[last], self.ts[last], self.value[last])
+
+
+@dataclass(frozen=True, slots=True)
+class _Aggregates:
+    """One grain's buckets: count, sum, extremes and the newest point of each."""
+
+    entity: Int64s
+    metric: Int64s
+    bucket: Int64s
+    count: Int64s
+    sum: NDArray[np.float64]
+    min: NDArray[np.float64]
+    max: NDArray[np.float64]
+    last_ts: Int64s
+    last: NDArray[np.float64]
+
+    def rows(self, grain: str) -> list[tuple[Any, ...]]:
+        columns = (self.entity, self.metric, self.bucket, self.count, self.sum, self.min, self.max)
+        return list(
+            zip(
+                [grain] * len(self.entity),
+                *(column.tolist() for column in columns),
+                self.last_ts.tolist(),
+                self.last.tolist(),
+                strict=True,
+            )
+        )
 
 
 def bucket_start(ts: Int64s, grain: str) -> Int64s:
@@ -86,97 +183,95 @@ class ObservationStore:
         stored again (accepted 0, all duplicates).
         ValueError, and nothing stored, if a value is not a number within ±MAX_MAGNITUDE (what
         `validate_points` lets through), so no rollup sum can overflow."""
-        values = np.asarray(batch.values, dtype=np.float64)
-        if not np.all(np.abs(values) <= MAX_MAGNITUDE):
-            raise ValueError(
-                f"value: every value must be a number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
-            )
-        if self._dialect == "postgresql":
-            return self._write_postgresql(batch, source, batch_id)
-        received_ms = int(time.time() * 1000)
-        with self._write_lock, write_transaction(self._engine) as conn:
-            if batch_id is not None:
-                done = conn.execute(select(batches.c.received_ms).where(batches.c.id == batch_id)).first()
-                if done is not None:
-                    return StoredBatch(batch_id, int(done.received_ms), 0, len(batch), [])
-            accepted, columns = self._insert_raw(conn, batch)
-            given_id = {} if batch_id is None else {"id": batch_id}
-            result = conn.execute(
-                insert(batches).values(
-                    received_ms=received_ms, source=source, points=len(accepted), **given_id
+        return self.write_many([(batch, source, batch_id)])[0]
+
+    def write_many(self, queued: Sequence[tuple[PointBatch, str, int | None]]) -> list[StoredBatch]:
+        """Store several (batch, source, batch id) in one transaction, as `write` stores one: all or
+        none. The rollups and `latest` get one upsert for all of them, so a queue's backlog costs less
+        a point than batches stored one by one (buckets shared by the batches are written once)."""
+        for batch, _, _ in queued:
+            values = np.asarray(batch.values, dtype=np.float64)
+            if not np.all(np.abs(values) <= MAX_MAGNITUDE):
+                raise ValueError(
+                    f"value: every value must be a number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
                 )
-            )
-            batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-            newest = self._update_rollups(conn, columns) if len(accepted) else []
-        return StoredBatch(batch_id, received_ms, len(accepted), len(batch) - len(accepted), newest)
-
-    def _insert_raw(self, conn: Connection, batch: PointBatch) -> tuple[PointBatch, _Columns]:
-        """Store the points not stored yet; returns them, also as columns in primary-key order."""
-        columns = _Columns.sorted_from(batch)
-        # Rows in primary-key order land on neighbouring B-tree pages.
-        rows = columns.rows()
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
-        cursor.execute("SAVEPOINT raw_points")
-        cursor.executemany(
-            "INSERT OR IGNORE INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", rows
-        )
-        inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
-        if inserted == len(rows):
-            cursor.execute("RELEASE raw_points")
-            return batch, columns
-        cursor.execute("ROLLBACK TO raw_points")
-        cursor.execute("RELEASE raw_points")
-        fresh = self._without_duplicates(conn, batch)
-        columns = _Columns.sorted_from(fresh)
-        cursor.executemany(
-            "INSERT INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", columns.rows()
-        )
-        return fresh, columns
-
-    def _write_postgresql(self, batch: PointBatch, source: str, batch_id: int | None) -> StoredBatch:
-        """COPY the batch into a scratch table, then let the database keep the new points and fold them
-        into the rollups. No write lock: concurrent batches upsert rollup rows in key order, and one
-        stored twice at once loses on the primary key."""
+        postgresql = self._dialect == "postgresql"
+        if postgresql:
+            self._ensure_partitions([batch for batch, _, _ in queued])
         received_ms = int(time.time() * 1000)
-        self._ensure_partitions(batch)
-        with self._engine.begin() as conn:
-            if batch_id is not None:
-                done = conn.execute(select(batches.c.received_ms).where(batches.c.id == batch_id)).first()
-                if done is not None:
-                    return StoredBatch(batch_id, int(done.received_ms), 0, len(batch), [])
-            dbapi = conn.connection
-            cursor = dbapi.driver_connection.cursor()  # type: ignore[union-attr]
-            if not dbapi.info.get("observation_scratch"):
-                for statement in POSTGRESQL_SCRATCH:
-                    cursor.execute(statement)
-                dbapi.info["observation_scratch"] = True
-            with cursor.copy(POSTGRESQL_COPY) as copy:
-                copy.set_types(["int4", "int4", "int4", "int8", "float8"])
-                for row in zip(
-                    range(len(batch)),
-                    batch.entity_ids,
-                    batch.metric_ids,
-                    batch.ts_ms,
-                    batch.values,
-                    strict=True,
-                ):
-                    copy.write_row(row)
-            cursor.execute(POSTGRESQL_KEEP_NEW)
-            accepted = cursor.rowcount
-            newest: list[tuple[int, int, int, float]] = []
-            if accepted:
-                cursor.execute(POSTGRESQL_ROLLUPS)
-                newest = [tuple(row) for row in cursor.execute(POSTGRESQL_LATEST)]
-            given_id = {} if batch_id is None else {"id": batch_id}
-            result = conn.execute(
-                insert(batches).values(received_ms=received_ms, source=source, points=accepted, **given_id)
-            )
-            batch_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-        return StoredBatch(batch_id, received_ms, accepted, len(batch) - accepted, newest)
+        stored: list[StoredBatch] = []
+        kept_all: list[_Columns] = []
+        # SQLite: one writer at a time, queued here rather than busy-waiting in the driver. PostgreSQL: no
+        # write lock; concurrent writers upsert rows in key order, and a batch stored twice at once loses
+        # on the primary key of `batches`.
+        with (
+            nullcontext() if postgresql else self._write_lock,
+            self._engine.begin() if postgresql else write_transaction(self._engine) as conn,
+        ):
+            given = [batch_id for _, _, batch_id in queued if batch_id is not None]
+            done: dict[int, int] = {}
+            if given:
+                query = select(batches.c.id, batches.c.received_ms).where(batches.c.id.in_(given))
+                done.update((int(row.id), int(row.received_ms)) for row in conn.execute(query))
+            for batch, source, batch_id in queued:
+                if batch_id in done:
+                    assert batch_id is not None
+                    stored.append(StoredBatch(batch_id, int(done[batch_id]), 0, len(batch), []))
+                    continue
+                columns = _Columns.sorted_from(batch)
+                kept = (
+                    self._insert_raw_postgresql(conn, columns) if postgresql else _insert_raw(conn, columns)
+                )
+                given_id = {} if batch_id is None else {"id": batch_id}
+                result = conn.execute(
+                    insert(batches).values(
+                        received_ms=received_ms, source=source, points=len(kept.ts), **given_id
+                    )
+                )
+                new_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+                done[new_id] = received_ms
+                newest = kept.newest().rows() if len(kept.ts) else []
+                stored.append(
+                    StoredBatch(new_id, received_ms, len(kept.ts), len(batch) - len(kept.ts), newest)
+                )
+                kept_all.append(kept)
+            together = _Columns.joined(kept_all)
+            if len(together.ts):
+                if postgresql:
+                    _update_rollups_postgresql(conn, together)
+                else:
+                    _update_rollups_sqlite(conn, together)
+        return stored
 
-    def _ensure_partitions(self, batch: PointBatch) -> None:
-        ts = np.asarray(batch.ts_ms, dtype=np.int64)
+    def _insert_raw_postgresql(self, conn: Connection, columns: _Columns) -> _Columns:
+        """Store the points not stored yet (the first of a repeated key wins); returns them. Straight
+        COPY into `observations` when no point is repeated; otherwise (or when one is found stored) COPY
+        into a scratch table and keep only the new points."""
+        cursor = _postgresql_cursor(conn)
+        if not columns.has_repeats():
+            cursor.execute("SAVEPOINT raw_points")
+            try:
+                _copy(cursor, POSTGRESQL_COPY_RAW, columns.binary_copy())
+            except psycopg.errors.UniqueViolation:
+                cursor.execute("ROLLBACK TO raw_points")
+            else:
+                cursor.execute("RELEASE raw_points")
+                return columns
+        # lexsort is stable, so a point's place in key order keeps the arrival order of a repeated key.
+        _copy(cursor, POSTGRESQL_COPY_INCOMING, columns.binary_copy(ordinal=True))
+        kept = cursor.execute(POSTGRESQL_KEEP_NEW).fetchall()
+        fresh = PointBatch(
+            entity_ids=[row[0] for row in kept],
+            metric_ids=[row[1] for row in kept],
+            ts_ms=[row[2] for row in kept],
+            values=[row[3] for row in kept],
+        )
+        return _Columns.sorted_from(fresh)
+
+    def _ensure_partitions(self, queued: list[PointBatch]) -> None:
+        ts = np.concatenate([np.asarray(batch.ts_ms, dtype=np.int64) for batch in queued] + [[]]).astype(
+            np.int64
+        )
         days = set(np.unique(ts - (ts + VIETNAM_OFFSET_MS) % DAY_MS).tolist())
         if days <= self._partition_days:
             return
@@ -184,68 +279,77 @@ class ObservationStore:
             create_partitions(conn, days | set(days_ahead(int(time.time() * 1000))))
             self._partition_days = partition_days(conn)
 
-    def _without_duplicates(self, conn: Connection, batch: PointBatch) -> PointBatch:
-        """First occurrence wins, within the batch and against what is already stored."""
-        keys = set(zip(batch.entity_ids, batch.metric_ids, batch.ts_ms, strict=True))
-        query = select(observations.c.entity_id, observations.c.metric_id, observations.c.ts_ms).where(
-            observations.c.entity_id.in_(set(batch.entity_ids)),
-            observations.c.ts_ms.between(min(batch.ts_ms), max(batch.ts_ms)),
-        )
-        seen = {key for key in map(tuple, conn.execute(query)) if key in keys}
-        fresh = PointBatch(entities=batch.entities)
-        for e, m, t, v in zip(batch.entity_ids, batch.metric_ids, batch.ts_ms, batch.values, strict=True):
-            if (e, m, t) in seen:
-                continue
-            seen.add((e, m, t))
-            fresh.entity_ids.append(e)
-            fresh.metric_ids.append(m)
-            fresh.ts_ms.append(t)
-            fresh.values.append(v)
-        return fresh
 
-    def _update_rollups(self, conn: Connection, c: _Columns) -> list[tuple[int, int, int, float]]:
-        for grain in GRAIN_MS:
-            bucket = bucket_start(c.ts, grain)
-            ends = c.group_ends(bucket)
-            starts = np.concatenate(([0], ends[:-1]))
-            last = ends - 1
-            rows = list(
-                zip(
-                    [grain] * len(starts),
-                    c.entity[starts].tolist(),
-                    c.metric[starts].tolist(),
-                    bucket[starts].tolist(),
-                    (ends - starts).tolist(),
-                    np.add.reduceat(c.value, starts).tolist(),
-                    np.minimum.reduceat(c.value, starts).tolist(),
-                    np.maximum.reduceat(c.value, starts).tolist(),
-                    c.ts[last].tolist(),
-                    c.value[last].tolist(),
-                    strict=True,
-                )
-            )
-            self._upsert(conn, rollups, ROLLUP_COLUMNS, rows)
-        ends = c.group_ends(None)
-        newest = list(
-            zip(
-                c.entity[ends - 1].tolist(),
-                c.metric[ends - 1].tolist(),
-                c.ts[ends - 1].tolist(),
-                c.value[ends - 1].tolist(),
-                strict=True,
-            )
-        )
-        self._upsert(conn, latest, LATEST_COLUMNS, newest)
-        return newest
+def _insert_raw(conn: Connection, columns: _Columns) -> _Columns:
+    """SQLite: store the points not stored yet (the first of a repeated key wins); returns them."""
+    # Rows in primary-key order land on neighbouring B-tree pages.
+    rows = columns.rows()
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    before = conn.connection.driver_connection.total_changes  # type: ignore[union-attr]
+    cursor.execute("SAVEPOINT raw_points")
+    cursor.executemany(
+        "INSERT OR IGNORE INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", rows
+    )
+    inserted = conn.connection.driver_connection.total_changes - before  # type: ignore[union-attr]
+    if inserted == len(rows):
+        cursor.execute("RELEASE raw_points")
+        return columns
+    cursor.execute("ROLLBACK TO raw_points")
+    cursor.execute("RELEASE raw_points")
+    fresh = _without_duplicates(conn, columns)
+    cursor.executemany(
+        "INSERT INTO observations (entity_id, metric_id, ts_ms, value) VALUES (?,?,?,?)", fresh.rows()
+    )
+    return fresh
 
-    def _upsert(
-        self, conn: Connection, table: Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
-    ) -> None:
-        """Merge aggregated rows into `rollups` or `latest` (sums add up, extremes and newest values win)."""
-        # The driver's executemany with tuples: SQLAlchemy's per-row parameter processing would cost
-        # more than the statement itself at 100,000 points/s.
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.executemany(SQLITE_UPSERT[table.name], rows)
+
+def _without_duplicates(conn: Connection, columns: _Columns) -> _Columns:
+    """First occurrence wins, within the batch and against what is already stored."""
+    entity = columns.entity.tolist()
+    metric = columns.metric.tolist()
+    ts = columns.ts.tolist()
+    keys = set(zip(entity, metric, ts, strict=True))
+    query = select(observations.c.entity_id, observations.c.metric_id, observations.c.ts_ms).where(
+        observations.c.entity_id.in_(set(entity)),
+        observations.c.ts_ms.between(min(ts), max(ts)),
+    )
+    seen = {key for key in map(tuple, conn.execute(query)) if key in keys}
+    # Key order with arrival order kept among equal keys (`sorted_from` sorts stably).
+    fresh: list[int] = []
+    for i, key in enumerate(zip(entity, metric, ts, strict=True)):
+        if key not in seen:
+            seen.add(key)
+            fresh.append(i)
+    return columns.take(np.asarray(fresh, dtype=np.int64))
+
+
+def _update_rollups_sqlite(conn: Connection, c: _Columns) -> None:
+    # The driver's executemany with tuples: SQLAlchemy's per-row parameter processing would cost
+    # more than the statement itself at 100,000 points/s.
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    for grain, aggregates in c.rollups():
+        cursor.executemany(SQLITE_UPSERT["rollups"], aggregates.rows(grain))
+    cursor.executemany(SQLITE_UPSERT["latest"], c.newest().rows())
+
+
+def _update_rollups_postgresql(conn: Connection, c: _Columns) -> None:
+    """One COPY of the aggregates numpy computed and one set-based upsert, for rollups and for `latest`."""
+    cursor = _postgresql_cursor(conn)
+    _copy(cursor, POSTGRESQL_COPY_ROLLUPS, _rollups_copy(c.rollups()))
+    cursor.execute(POSTGRESQL_ROLLUPS)
+    _copy(cursor, POSTGRESQL_COPY_LATEST, c.newest().binary_copy(ordinal=True))
+    cursor.execute(POSTGRESQL_LATEST)
+
+
+def _postgresql_cursor(conn: Connection) -> psycopg.Cursor[Any]:
+    """A psycopg cursor on the connection, its scratch tables made on first use."""
+    dbapi = conn.connection
+    cursor: psycopg.Cursor[Any] = dbapi.driver_connection.cursor()  # type: ignore[union-attr]
+    if not dbapi.info.get("observation_scratch"):
+        for statement in POSTGRESQL_SCRATCH:
+            cursor.execute(statement)
+        dbapi.info["observation_scratch"] = True
+    return cursor
 
 
 ROLLUP_COLUMNS = (
@@ -279,56 +383,82 @@ SQLITE_UPSERT = {
     ),
 }
 
-# PostgreSQL: per-connection scratch tables, emptied by every commit.
+# PostgreSQL: per-connection scratch tables, emptied by every commit. `ord` keeps the arrival order of a
+# batch's points, and the key order of its aggregates (every writer upserts in that one order, so two
+# never wait on each other in a cycle).
 POSTGRESQL_SCRATCH = (
-    "CREATE TEMP TABLE incoming_points (ord int4, entity_id int4, metric_id int4, ts_ms int8, value float8)"
+    "CREATE TEMP TABLE incoming_points (entity_id int4, metric_id int4, ts_ms int8, value float8, ord int4)"
     " ON COMMIT DELETE ROWS",
-    "CREATE TEMP TABLE new_points (entity_id int4, metric_id int4, ts_ms int8, value float8)"
-    " ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE incoming_rollups (grain varchar(1), entity_id int4, metric_id int4, bucket_ms int8,"
+    " count int4, sum float8, min float8, max float8, last_ts_ms int8, last float8,"
+    " ord int4 GENERATED ALWAYS AS IDENTITY) ON COMMIT DELETE ROWS",
+    "CREATE TEMP TABLE incoming_latest (entity_id int4, metric_id int4, ts_ms int8, value float8,"
+    " ord int4 GENERATED ALWAYS AS IDENTITY) ON COMMIT DELETE ROWS",
 )
-POSTGRESQL_COPY = "COPY incoming_points (ord, entity_id, metric_id, ts_ms, value) FROM STDIN (FORMAT BINARY)"
+POSTGRESQL_COPY_RAW = "COPY observations (entity_id, metric_id, ts_ms, value) FROM STDIN (FORMAT BINARY)"
+POSTGRESQL_COPY_INCOMING = (
+    "COPY incoming_points (entity_id, metric_id, ts_ms, value, ord) FROM STDIN (FORMAT BINARY)"
+)
+POSTGRESQL_COPY_ROLLUPS = (
+    f"COPY incoming_rollups ({', '.join(ROLLUP_COLUMNS)}, ord) FROM STDIN (FORMAT BINARY)"
+)
+POSTGRESQL_COPY_LATEST = (
+    "COPY incoming_latest (entity_id, metric_id, ts_ms, value, ord) FROM STDIN (FORMAT BINARY)"
+)
 # First occurrence wins, within the batch (DISTINCT ON by arrival order) and against the stored points
 # (ON CONFLICT DO NOTHING); the points kept are what the rollups count.
 POSTGRESQL_KEEP_NEW = """
-WITH kept AS (
-    INSERT INTO observations (entity_id, metric_id, ts_ms, value)
-    SELECT DISTINCT ON (entity_id, metric_id, ts_ms) entity_id, metric_id, ts_ms, value
-    FROM incoming_points ORDER BY entity_id, metric_id, ts_ms, ord
-    ON CONFLICT DO NOTHING
-    RETURNING entity_id, metric_id, ts_ms, value
-)
-INSERT INTO new_points SELECT * FROM kept
+INSERT INTO observations (entity_id, metric_id, ts_ms, value)
+SELECT DISTINCT ON (entity_id, metric_id, ts_ms) entity_id, metric_id, ts_ms, value
+FROM incoming_points ORDER BY entity_id, metric_id, ts_ms, ord
+ON CONFLICT DO NOTHING
+RETURNING entity_id, metric_id, ts_ms, value
 """
-_GRAINS = ", ".join(
-    f"('{grain}', {size}::int8, {VIETNAM_OFFSET_MS if grain == 'd' else 0}::int8)"
-    for grain, size in GRAIN_MS.items()
-)
 POSTGRESQL_ROLLUPS = f"""
 INSERT INTO rollups ({", ".join(ROLLUP_COLUMNS)})
-SELECT g.grain, p.entity_id, p.metric_id, p.ts_ms - (p.ts_ms + g.offset_ms) % g.size_ms,
-    count(*), sum(p.value), min(p.value), max(p.value), max(p.ts_ms),
-    (array_agg(p.value ORDER BY p.ts_ms DESC))[1]
-FROM new_points p CROSS JOIN (VALUES {_GRAINS}) AS g (grain, size_ms, offset_ms)
-GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+SELECT {", ".join(ROLLUP_COLUMNS)} FROM incoming_rollups ORDER BY ord
 ON CONFLICT (grain, entity_id, metric_id, bucket_ms) DO UPDATE SET
     count = rollups.count + excluded.count, sum = rollups.sum + excluded.sum,
     min = least(rollups.min, excluded.min), max = greatest(rollups.max, excluded.max),
     last = CASE WHEN excluded.last_ts_ms >= rollups.last_ts_ms THEN excluded.last ELSE rollups.last END,
     last_ts_ms = greatest(rollups.last_ts_ms, excluded.last_ts_ms)
 """
-# The batch's newest point of each series, merged into `latest` and returned.
 POSTGRESQL_LATEST = """
-WITH newest AS (
-    SELECT DISTINCT ON (entity_id, metric_id) entity_id, metric_id, ts_ms, value
-    FROM new_points ORDER BY entity_id, metric_id, ts_ms DESC
-), merged AS (
-    INSERT INTO latest (entity_id, metric_id, ts_ms, value) SELECT * FROM newest
-    ON CONFLICT (entity_id, metric_id) DO UPDATE SET
-        value = CASE WHEN excluded.ts_ms >= latest.ts_ms THEN excluded.value ELSE latest.value END,
-        ts_ms = greatest(latest.ts_ms, excluded.ts_ms)
-)
-SELECT * FROM newest ORDER BY entity_id, metric_id
+INSERT INTO latest (entity_id, metric_id, ts_ms, value)
+SELECT entity_id, metric_id, ts_ms, value FROM incoming_latest ORDER BY ord
+ON CONFLICT (entity_id, metric_id) DO UPDATE SET
+    value = CASE WHEN excluded.ts_ms >= latest.ts_ms THEN excluded.value ELSE latest.value END,
+    ts_ms = greatest(latest.ts_ms, excluded.ts_ms)
 """
+
+
+def _copy(cursor: psycopg.Cursor[Any], statement: str, data: bytes) -> None:
+    with cursor.copy(statement) as copy:
+        copy.write(data)
+
+
+def _rollups_copy(grains: list[tuple[str, _Aggregates]]) -> bytes:
+    """The COPY stream of every grain's aggregates, numbered in the order given."""
+
+    def joined(name: str) -> NDArray[Any]:
+        return np.concatenate([getattr(aggregates, name) for _, aggregates in grains])
+
+    grain = np.concatenate([np.full(len(a.entity), g, dtype="S1") for g, a in grains])
+    return encode_binary_copy(
+        [
+            ("char1", grain),
+            ("int4", joined("entity")),
+            ("int4", joined("metric")),
+            ("int8", joined("bucket")),
+            ("int4", joined("count")),
+            ("float8", joined("sum")),
+            ("float8", joined("min")),
+            ("float8", joined("max")),
+            ("int8", joined("last_ts")),
+            ("float8", joined("last")),
+            ("int4", np.arange(len(grain))),
+        ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
