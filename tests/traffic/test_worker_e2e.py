@@ -77,7 +77,7 @@ def pusher(scene_video: Path) -> Iterator[Callable[[str], Pusher]]:
 @pytest.fixture(autouse=True)
 def local_streams(monkeypatch: pytest.MonkeyPatch) -> None:
     """The camera pushes to a loopback RTSP port: an admin's choice on a test bench."""
-    monkeypatch.setenv("CITYOPS_TRAFFIC_ALLOW_LOCAL_STREAMS", "true")
+    monkeypatch.setenv("CITYOPS_OUTBOUND_PRIVATE_ALLOWED", "true")
 
 
 def test_rtsp_push_to_counts_and_camera_down_alert(

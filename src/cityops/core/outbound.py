@@ -2,10 +2,13 @@
 an allow-list of schemes, and never loopback, private, link-local, unspecified, multicast or reserved
 addresses — among them the cloud metadata address 169.254.169.254 — unless the installation allows
 private targets (a lab, a closed network: the setting `outbound_private_allowed`). The metadata address
-is refused even then.
+is refused even then. A caller whose targets live on private networks (cameras on a city's LAN) passes
+`private_networks=True`: the RFC 1918 and RFC 4193 ranges are then allowed without the setting, and
+loopback, link-local and the rest still need it.
 
 Host names are resolved and every address they resolve to is checked; a name that does not resolve is
-let through (a camera may be added before its DNS name exists; the connection fails later on its own).
+let through (a camera may be added before its DNS name exists; the connection fails later on its own),
+except the cloud metadata services' names (refused always) and `localhost` names (loopback, RFC 6761).
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 METADATA = ipaddress.ip_address("169.254.169.254")
+METADATA_NAMES = frozenset(
+    ("metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal")
+)
+LOOPBACK = ipaddress.ip_address("127.0.0.1")
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(network) for network in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
 
 
 class OutboundRefused(ValueError):
@@ -27,6 +37,11 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
         return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
         pass
+    name = host.lower().rstrip(".")
+    if name in METADATA_NAMES:
+        return [METADATA]
+    if name == "localhost" or name.endswith(".localhost"):
+        return [LOOPBACK]
     try:
         found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
@@ -34,7 +49,9 @@ def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in found]
 
 
-def check_outbound_url(url: str, schemes: Iterable[str], allow_private: bool) -> None:
+def check_outbound_url(
+    url: str, schemes: Iterable[str], allow_private: bool, *, private_networks: bool = False
+) -> None:
     """Raise `OutboundRefused` (the reason in its message) unless the server may connect to `url`."""
     try:
         parts = urlsplit(url)
@@ -50,6 +67,8 @@ def check_outbound_url(url: str, schemes: Iterable[str], allow_private: bool) ->
         mapped = getattr(address, "ipv4_mapped", None) or address
         if mapped == METADATA:
             raise OutboundRefused(f"{parts.hostname} is the cloud metadata address")
+        if private_networks and any(mapped in network for network in PRIVATE_NETWORKS):
+            continue
         private = (
             mapped.is_loopback
             or mapped.is_private

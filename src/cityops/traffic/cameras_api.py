@@ -13,17 +13,20 @@ import anyio.to_thread
 from fastapi import APIRouter, Body, HTTPException, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from cityops.config import Settings
 from cityops.core.access.accounts import Principal, Role
 from cityops.core.entities import EntityError
 from cityops.core.events import EntityUpserted
 from cityops.core.kernel import Kernel
 from cityops.core.observations import read_latest
+from cityops.core.outbound import OutboundRefused
 from cityops.traffic.analytics.config import Analytics
 from cityops.traffic.registry import (
     CAMERA_ID,
     CameraIn,
     CameraNotFound,
     CameraRow,
+    check_stream_url,
     put_analytics,
     put_camera,
     read_camera,
@@ -165,6 +168,14 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
         camera_id = checked_id(camera_id)
         camera = validate(CameraIn, body)
         actor = principal_of(request).actor
+        if camera.streamURL is not None:
+            settings: Settings = request.app.state.settings
+            allow_local = settings.outbound_private_allowed
+            try:  # in a thread: the host name is resolved
+                await anyio.to_thread.run_sync(check_stream_url, camera.streamURL, allow_local)
+            except OutboundRefused as exc:
+                detail = [{"loc": ["body", "streamURL"], "field": "streamURL", "msg": str(exc)}]
+                raise HTTPException(422, detail=detail) from None
         try:
             await anyio.to_thread.run_sync(put_camera, kernel.registry, camera_id, camera, actor)
         except EntityError as exc:

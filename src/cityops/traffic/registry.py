@@ -8,7 +8,6 @@ the entity stays (its observations and alerts keep their history) marked `retire
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import time
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from cityops.core import audit
 from cityops.core.entities import EntityRegistry, make_urn
+from cityops.core.outbound import check_outbound_url
 from cityops.core.schema import entities
 from cityops.core.store import write_transaction
 from cityops.traffic.analytics.config import Analytics
@@ -28,36 +27,18 @@ from cityops.traffic.schema import traffic_cameras
 from cityops.traffic.video.sources import redact
 
 CAMERA_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
-STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
-LOCAL_SCHEMES = frozenset({"file"})  # only with `allow_local_streams`
-LOCAL_NAMES = ("localhost", "metadata", "metadata.google.internal", "instance-data")
+STREAM_SCHEMES = ("rtsp", "rtsps", "http", "https")
+LOCAL_SCHEMES = ("file",)  # only where the installation allows local targets
 
 
-class StreamSettings(BaseSettings):
-    """`CITYOPS_TRAFFIC_*` environment variables (the kernel's cityops.toml knows no domain by name)."""
-
-    model_config = SettingsConfigDict(env_prefix="CITYOPS_TRAFFIC_", extra="ignore")
-
-    allow_local_streams: bool = Field(
-        default=False,
-        description="Let admins register stream URLs on this machine or its link-local network (loopback, "
-        "169.254.x.x including cloud metadata, 0.0.0.0, localhost) and file: paths: a test bench, "
-        "a camera proxy on the same host.",
-    )
-
-
-def local_address(host: str) -> bool:
-    """Whether `host` names this machine, its link-local network or a cloud metadata service."""
-    name = host.strip("[]").lower().rstrip(".")
-    if name in LOCAL_NAMES or name.endswith(".localhost"):
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback or address.is_link_local or address.is_unspecified or address.is_multicast
+def check_stream_url(url: str, allow_local: bool) -> None:
+    """Raise `OutboundRefused` unless a camera's stream may be `url`: the kernel's outbound check
+    (`core.outbound`, host names resolved) with cameras' private networks (10.x, 172.16–31.x, 192.168.x,
+    fc00::/7) always allowed; this machine, link-local addresses and `file:` paths only where the
+    installation allows local targets (`outbound_private_allowed`); the metadata address never."""
+    if allow_local and urlsplit(url).scheme.lower() in LOCAL_SCHEMES:
+        return
+    check_outbound_url(url, STREAM_SCHEMES, allow_local, private_networks=True)
 
 
 class Point(BaseModel):
@@ -92,31 +73,12 @@ class CameraIn(BaseModel):
     @field_validator("streamURL")
     @classmethod
     def _stream(cls, value: str | None) -> str | None:
+        # Where it points is checked by `check_stream_url`, which needs the installation's setting.
         if value is None:
             return None
         value = value.strip()
         if any(ord(c) < 32 for c in value):
             raise ValueError("must not contain control characters")
-        parts = urlsplit(value)
-        scheme = parts.scheme.lower()
-        allow_local = StreamSettings().allow_local_streams
-        allowed = STREAM_SCHEMES | LOCAL_SCHEMES if allow_local else STREAM_SCHEMES
-        if scheme not in allowed:
-            raise ValueError(f"scheme must be one of {sorted(allowed)} (got {parts.scheme or 'none'!r})")
-        if scheme in LOCAL_SCHEMES:
-            return value
-        try:
-            host = parts.hostname
-            parts.port  # noqa: B018 (a port that is not a number raises here)
-        except ValueError:
-            raise ValueError("has a malformed host or port") from None
-        if not host:
-            raise ValueError("needs a host")
-        if local_address(host) and not allow_local:
-            raise ValueError(
-                f"{host!r} is this machine, its link-local network or a metadata service: "
-                "set CITYOPS_TRAFFIC_ALLOW_LOCAL_STREAMS=true to allow it"
-            )
         return value
 
 
