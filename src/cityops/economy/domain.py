@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cityops.core.domain import BriefingSection, Domain, EntityType, Panel, translated
+from cityops.economy.ngsild_views import VIEWS
 from cityops.economy.parks import PARK_TYPE, sample_parks
 
 if TYPE_CHECKING:
@@ -54,5 +55,6 @@ DOMAIN = Domain(
     simulator=simulate,
     briefing=briefing,
     sample_entities=sample_parks,
+    entity_views=VIEWS,
     panels=(Panel("economy", "panel.js", "panel.tab", order=40),),
 )

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cityops.core.domain import Domain, EntityType, MetricSpec, Panel, translated
+from cityops.core.domain import Domain, EntityType, EntityView, MetricSpec, Panel, ViewEntity, translated
 from cityops.core.indicators import Indicator, fresh_share, latest_total
 from cityops.core.rules.definitions import RuleTemplate
 from cityops.traffic.commands import build_commands
 from cityops.traffic.demo.simulator import sample_cameras, simulate
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from fastapi import APIRouter
 
     from cityops.core.kernel import Kernel
@@ -42,6 +44,12 @@ CAMERA = EntityType(
         MetricSpec("incidents.wrongWay", "vehicles", translated(FOLDER, "metric.incidents.wrongWay")),
     ),
 )
+
+
+def traffic_flows(kernel: Kernel, ids: frozenset[str] | None) -> Iterable[ViewEntity]:
+    from cityops.traffic.ngsild_views import traffic_flows as newest_flows  # the video stack loads late
+
+    return newest_flows(kernel, ids)
 
 
 def router(kernel: Kernel) -> APIRouter:
@@ -76,6 +84,7 @@ DOMAIN = Domain(
     simulator=simulate,
     commands=build_commands,
     router=router,
+    entity_views=(EntityView("TrafficFlowObserved", traffic_flows),),
     device_paths=("/cameras/{camera_id}/snapshot",),
     panels=(Panel("cameras", "cameras.js", "panel.cameras", order=10),),
     rule_templates=(

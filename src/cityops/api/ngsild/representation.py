@@ -72,6 +72,8 @@ class StoredEntity:
                 "value": {"type": "Point", "coordinates": [self.lon, self.lat]},
             }
         for key, stored in self.attributes.items():
+            if stored is None:  # a domain's placeholder (a camera's hidden `streamURL`): NGSI-LD has no null
+                continue
             out[key] = stored if is_normalized(stored) else {"type": "Property", "value": stored}
         for metric, (ts_ms, value) in self.metrics.items():
             out[metric] = {"type": "Property", "value": value, "observedAt": iso(ts_ms)}
