@@ -16,7 +16,10 @@ from fastapi.testclient import TestClient
 
 from cityops.core.kernel import Kernel
 from cityops.core.store import write_transaction
+from cityops.wifi.detail_format import DetailRecord
+from cityops.wifi.detail_reader import append_to_spool
 from cityops.wifi.registry import digest
+from cityops.wifi.runtime import runtime_of
 from cityops.wifi.schema import radius_backends
 
 BACKEND_SECRET = "tests-freeradius-secret"
@@ -29,6 +32,7 @@ DI_AN = [106.7690, 10.9068]
 def hash_key_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "wifi-hash.key"
     monkeypatch.setenv("CITYOPS_WIFI_HASH_KEY_FILE", str(path))
+    monkeypatch.setenv("CITYOPS_WIFI_DETAIL_SPOOL", str(tmp_path / "wifi-spool"))
     return path
 
 
@@ -61,10 +65,29 @@ class World:
             f"/api/wifi/radius/{path}?nas={nas}{extra}", json=rest_body(**attributes), headers=basic()
         )
 
-    def account(self, nas: str = "nas-park", **attributes: str | int) -> httpx.Response:
-        return self.rest("accounting", nas, **attributes)
+    def account(self, nas: str = "nas-park", **attributes: str | int) -> bool:
+        """Append one record as FreeRADIUS would (`_` in names stands for `-`) and let the detail reader
+        store it; whether it was stored rather than refused."""
+        reader = runtime_of(self.kernel).accounting
+        values = [(name.replace("_", "-"), str(value)) for name, value in attributes.items()]
+        values += [("FreeRADIUS-Client-Shortname", nas), ("Timestamp", str(self.kernel.now_ms() // 1000))]
+        refused = reader.totals.refused
+        append_to_spool(
+            reader.spool,
+            "detail",
+            [DetailRecord("Fri Dec  4 18:00:00 2026", tuple(values))],
+            self.kernel.now_ms(),
+        )
+        self.settle()
+        return reader.totals.refused == refused
+
+    def settle(self) -> None:
+        """Let the detail reader store what FreeRADIUS (or `account`) has written to the spool."""
+        runtime_of(self.kernel).accounting.drain()
 
     def sessions(self) -> list[dict[str, Any]]:
+        """The sessions the API lists once the spool is stored."""
+        self.settle()
         response = self.client.get("/api/wifi/sessions")
         response.raise_for_status()
         result: list[dict[str, Any]] = response.json()

@@ -58,11 +58,10 @@ class RadiusPeer:
 
 
 @contextmanager
-def running_freeradius(
-    engine: Engine, api_url: str, folder: Path, detail_only: bool = False
-) -> Iterator[RadiusPeer]:
+def running_freeradius(engine: Engine, api_url: str, folder: Path, spool: Path) -> Iterator[RadiusPeer]:
+    """FreeRADIUS writing accounting to `spool` (the detail reader's)."""
     listen = Listen("127.0.0.1", free_port(), free_port())
-    configure_freeradius(engine, folder, api_url, listen, threads=4, detail_only=detail_only)
+    configure_freeradius(engine, folder, api_url, listen, spool, threads=4)
     process = subprocess.Popen(
         [FREERADIUS, "-f", "-d", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
     )

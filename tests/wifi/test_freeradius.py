@@ -1,5 +1,6 @@
 """Against Debian's FreeRADIUS, started here on loopback ports with the folder `cityops wifi
-freeradius-config` writes, driven with Debian's radclient and hand-made datagrams."""
+freeradius-config` writes, driven with Debian's radclient and hand-made datagrams. Accounting goes
+FreeRADIUS -> detail spool -> the detail reader (`world.sessions()` waits for the reader to catch up)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.wifi.freeradius_peer import RadiusPeer, accounting_request, running_f
 
 from cityops.core.kernel import Kernel
 from cityops.core.store import write_transaction
+from cityops.wifi.runtime import runtime_of
 from cityops.wifi.schema import nas_clients, radius_users
 
 pytestmark = pytest.mark.slow
@@ -27,7 +29,8 @@ def radius_world(
     client: TestClient, kernel: Kernel, live_server: str, tmp_path: Path
 ) -> Iterator[tuple[World, RadiusPeer]]:
     world = build_world(client, kernel)
-    with running_freeradius(kernel.engine, live_server, tmp_path / "freeradius") as peer:
+    spool = runtime_of(kernel).accounting.spool
+    with running_freeradius(kernel.engine, live_server, tmp_path / "freeradius", spool) as peer:
         yield world, peer
 
 
@@ -73,6 +76,7 @@ def test_expired_voucher_quota_used_up_and_unknown_nas(radius_world: tuple[World
     )
     stop = acct + "Acct-Status-Type = Stop\nAcct-Output-Octets = 600000000\n"
     assert peer.radclient("acct", PARK_SECRET, stop).code == "Accounting-Response"
+    world.settle()
     quota = peer.radclient("auth", PARK_SECRET, pap(code, code))
     assert quota.code == "Access-Reject" and "quota" in quota.text
     with write_transaction(world.kernel.engine) as conn:

@@ -1,4 +1,4 @@
-"""The demo's simulated wifi goes through the real registry, heartbeats and accounting writer."""
+"""The demo's simulated wifi goes through the real registry, heartbeats and the accounting spool."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from cityops.core.kernel import Kernel
 from cityops.wifi import simulator
+from cityops.wifi.runtime import runtime_of
 
 
 def test_simulated_hotspots_send_heartbeats_and_accounting(client: TestClient, kernel: Kernel) -> None:
@@ -18,6 +19,7 @@ def test_simulated_hotspots_send_heartbeats_and_accounting(client: TestClient, k
         await asyncio.gather(task, return_exceptions=True)
 
     client.portal.call(run_a_while)  # type: ignore[union-attr]
+    runtime_of(kernel).accounting.drain()
     points = client.get("/api/wifi/access-points").json()
     assert len(points) == len(simulator.HOTSPOTS)
     assert {p["tenant"] for p in points} == {simulator.TENANT}

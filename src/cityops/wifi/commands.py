@@ -16,6 +16,7 @@ from cityops.core.store import write_transaction
 from cityops.wifi.freeradius_config import Client, Listen, write_folder
 from cityops.wifi.registry import digest
 from cityops.wifi.schema import nas_clients, radius_backends
+from cityops.wifi.settings import WifiSettings
 
 
 def build_commands() -> typer.Typer:
@@ -29,9 +30,9 @@ def configure_freeradius(
     out: Path,
     api_url: str,
     listen: Listen,
+    spool: Path,
     name: str = "freeradius",
     threads: int = 8,
-    detail_only: bool = False,
 ) -> Path:
     """Store a new secret for FreeRADIUS `name` (replacing its old one) and write its folder."""
     secret = secrets.token_urlsafe(32)
@@ -44,7 +45,7 @@ def configure_freeradius(
         )
         rows = conn.execute(select(nas_clients).order_by(nas_clients.c.name)).all()
     clients = [Client(row.name, row.ip_address, row.secret) for row in rows]
-    return write_folder(out, clients, api_url, secret, listen, threads, detail_only)
+    return write_folder(out, clients, api_url, secret, spool, listen, threads)
 
 
 def freeradius_config(
@@ -56,11 +57,17 @@ def freeradius_config(
     auth_port: Annotated[int, typer.Option(min=1, max=65535)] = 1812,
     acct_port: Annotated[int, typer.Option(min=1, max=65535)] = 1813,
     threads: Annotated[int, typer.Option(min=1, max=256, help="FreeRADIUS worker threads")] = 8,
+    spool: Annotated[
+        Path | None,
+        typer.Option(
+            help="where FreeRADIUS writes accounting for cityops (default: CITYOPS_WIFI_DETAIL_SPOOL)"
+        ),
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="SQLAlchemy URL (default: CITYOPS_DATABASE_URL)")
     ] = None,
 ) -> None:
-    """Viết cấu hình FreeRADIUS / write a FreeRADIUS configuration: clients per NAS, rest module to cityops.
+    """Viết cấu hình FreeRADIUS / write a FreeRADIUS configuration: clients per NAS, accounting to the spool.
 
     Run it again after adding a NAS (FreeRADIUS reads clients at start). Each run gives FreeRADIUS a new
     secret; the previous folder stops being accepted."""
@@ -68,7 +75,8 @@ def freeradius_config(
     kernel = Kernel.open(settings.database_url, settings.domains, settings.node_modules)
     try:
         listen = Listen(address, auth_port, acct_port)
-        folder = configure_freeradius(kernel.engine, out, api_url, listen, threads=threads)
+        spool = spool or WifiSettings().detail_spool
+        folder = configure_freeradius(kernel.engine, out, api_url, listen, spool, threads=threads)
     finally:
         kernel.engine.dispose()
     typer.echo(f"FreeRADIUS: {folder} — freeradius -f -d {folder}")

@@ -5,13 +5,16 @@
 The folder holds `radiusd.conf` (logging, threads, the modules), `clients.conf` (one client per NAS with
 its shared secret, named `nas-<id>` so cityops knows which NAS asked), and the `cityops` virtual server:
 authorize (which checks a PAP password and answers `Auth-Type := Accept`, as openwisp-radius does, or
-hands FreeRADIUS's chap module the code for CHAP), post-auth and accounting all through the rest module
-(rlm_rest) to `/api/wifi/radius/...`, which it authenticates to with HTTP Basic
-(`freeradius:<secret>`). rlm_rest's own `authenticate` section is not used: it sends the user's name and
-password as the HTTP credentials, so cityops could not tell FreeRADIUS from anybody else. FreeRADIUS answers an accounting packet only
-once cityops stored it (rlm_rest's 204); otherwise it stays silent and the NAS sends it again.
+hands FreeRADIUS's chap module the code for CHAP) and post-auth through the rest module (rlm_rest) to
+`/api/wifi/radius/...`, which it authenticates to with HTTP Basic (`freeradius:<secret>`). rlm_rest's own
+`authenticate` section is not used: it sends the user's name and password as the HTTP credentials, so
+cityops could not tell FreeRADIUS from anybody else.
 
-`detail_only` writes the benchmark's peer: the same server writing accounting only to its `detail` file.
+Accounting is FreeRADIUS's "buffered" pattern (its `buffered-sql` site): the packet is appended to a
+`detail` file in cityops's spool (`detail-YYYYMMDDHH`, a new file each hour) with the client's shortname
+(`FreeRADIUS-Client-Shortname`, so cityops knows which NAS sent it), and acknowledged once written;
+cityops's detail reader (`detail_reader.py`) stores it. A packet FreeRADIUS could not write is not
+acknowledged, and the NAS sends it again.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 RADIUS_LIBDIR = Path("/usr/lib/freeradius")
 RADIUS_DICTDIR = Path("/usr/share/freeradius")
 SERVER = "cityops"
+SPOOL_PREFIX = "detail-"  # then %Y%m%d%H: a new file each hour (see detail_reader.py)
 
 
 @dataclass(frozen=True)
@@ -92,7 +96,7 @@ def _rest_section(name: str, url: str, query: str) -> str:
     )
 
 
-def modules_conf(api_url: str, secret: str, pool: int) -> str:
+def modules_conf(api_url: str, secret: str, pool: int, spool: Path) -> str:
     url = api_url.rstrip("/") + "/api/wifi/radius"
     post_auth = "&result=%{%{control:Post-Auth-Type}:-Accept}"
     return (
@@ -101,13 +105,12 @@ def modules_conf(api_url: str, secret: str, pool: int) -> str:
         f'\tconnect_uri = "{api_url.rstrip("/")}/"\n'
         + _rest_section("authorize", url, "")
         + _rest_section("post-auth", url, post_auth)
-        + _rest_section("accounting", url, "")
         + f"\tpool {{\n\t\tstart = 0\n\t\tmin = 0\n\t\tmax = {pool * 4}\n\t\tspare = {pool}\n"
         "\t\tuses = 0\n\t\tretry_delay = 1\n\t\tlifetime = 0\n\t\tidle_timeout = 60\n\t}\n"
         "}\n"
         "chap {\n}\n"
         "detail {\n"
-        '\tfilename = "${radacctdir}/detail"\n'
+        f'\tfilename = "{spool}/{SPOOL_PREFIX}%Y%m%d%H"\n'
         "\tescape_filenames = no\n"
         "\tpermissions = 0600\n"
         '\theader = "%t"\n'
@@ -116,12 +119,11 @@ def modules_conf(api_url: str, secret: str, pool: int) -> str:
     )
 
 
-def site_conf(listen: Listen, detail_only: bool) -> str:
+def site_conf(listen: Listen) -> str:
     listeners = (
         f"\tlisten {{\n\t\ttype = auth\n\t\tipaddr = {listen.address}\n\t\tport = {listen.auth_port}\n\t}}\n"
         f"\tlisten {{\n\t\ttype = acct\n\t\tipaddr = {listen.address}\n\t\tport = {listen.acct_port}\n\t}}\n"
     )
-    accounting = "\t\tdetail\n" if detail_only else "\t\trest\n"
     return (
         f"server {SERVER} {{\n" + listeners + "\tauthorize {\n"
         "\t\trest\n"
@@ -130,8 +132,10 @@ def site_conf(listen: Listen, detail_only: bool) -> str:
         "\tauthenticate {\n"
         "\t\tAuth-Type CHAP {\n\t\t\tchap\n\t\t}\n"
         "\t}\n"
-        "\tpreacct {\n\t}\n"
-        "\taccounting {\n" + accounting + "\t}\n"
+        "\tpreacct {\n\t\tupdate request {\n"
+        '\t\t\t&FreeRADIUS-Client-Shortname := "%{client:shortname}"\n'
+        "\t\t}\n\t}\n"
+        "\taccounting {\n\t\tdetail\n\t}\n"
         "\tpost-auth {\n"
         "\t\trest\n"
         "\t\tPost-Auth-Type REJECT {\n\t\t\trest\n\t\t}\n"
@@ -179,19 +183,20 @@ def write_folder(
     clients: list[Client],
     api_url: str,
     secret: str,
+    spool: Path,
     listen: Listen = Listen(),
     threads: int = 8,
-    detail_only: bool = False,
 ) -> Path:
     """Write the configuration folder (files 0600: they hold the shared secrets); returns it."""
     folder = folder.resolve()
-    for sub in ("", "log", "radacct", "run"):
-        (folder / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    spool = spool.resolve()
+    for path in (folder, folder / "log", folder / "radacct", folder / "run", spool):
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
     files = {
         "radiusd.conf": radiusd_conf(folder, threads),
-        "modules.conf": modules_conf(api_url, secret, threads),
+        "modules.conf": modules_conf(api_url, secret, threads, spool),
         "clients.conf": clients_conf(clients),
-        "site.conf": site_conf(listen, detail_only),
+        "site.conf": site_conf(listen),
         "dictionary": "# cityops: Debian's dictionaries only\n",
     }
     for name, text in files.items():

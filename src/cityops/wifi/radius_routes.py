@@ -6,13 +6,11 @@ sent the packet (matched by source address and shared secret), never something t
 
 Answers follow rlm_rest's reading of status codes: 200 with attributes (ok/updated), 204 (ok, nothing
 to add), 401 (reject, with a Reply-Message), 400 (invalid: a malformed request, naming the attribute).
-Accounting answers 204 only once the packet is stored: until then FreeRADIUS sends no
-Accounting-Response and the NAS retransmits.
+Accounting does not come here: FreeRADIUS writes it to the detail spool (see detail_reader.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import logging
@@ -24,7 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from cityops.core.store import write_transaction
-from cityops.wifi import aaa, accounting
+from cityops.wifi import aaa
 from cityops.wifi.attributes import RadiusRequest, RequestError
 from cityops.wifi.runtime import WifiRuntime
 
@@ -107,21 +105,6 @@ def build_radius_router(runtime: WifiRuntime) -> APIRouter:
                 aaa.post_auth(conn, nas, parsed, result.lower() != "reject", runtime.now_ms())
 
         await anyio.to_thread.run_sync(store)
-        return Response(status_code=204)
-
-    @router.post("/accounting", status_code=204, summary="rlm_rest accounting: Start, Interim, Stop, On/Off")
-    async def account(request: Request, nas: NasName = None) -> Response:
-        parsed = await admitted(request)
-        if isinstance(parsed, Response):
-            return parsed
-        try:
-            packet = accounting.Packet.parse(parsed)
-        except RequestError as exc:
-            return bad(exc.attribute, exc.message)
-
-        outcome = await asyncio.wrap_future(runtime.accounting.submit(nas, packet))
-        if outcome is None:
-            return bad("nas", "unknown NAS", 404)
         return Response(status_code=204)
 
     return router

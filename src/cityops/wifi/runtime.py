@@ -1,5 +1,5 @@
 """The wifi domain while the server runs: settings, the personal-data key, FreeRADIUS's credentials,
-and the sweep that closes stale sessions and judges hotspot health (`Domain.setup`/`stop`)."""
+the detail reader that stores accounting (a thread, started and stopped with the domain), and the sweep that closes stale sessions and judges hotspot health (`Domain.setup`/`stop`)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from cityops.core.ingest import IngestError, validate_points
 from cityops.core.rules.engine import RuleNotFound
 from cityops.core.store import write_transaction
 from cityops.wifi.accounting import close_stale
-from cityops.wifi.accounting_writer import AccountingWriter
+from cityops.wifi.detail_reader import DetailReader
 from cityops.wifi.health import DOWN_RULE, HotspotState, judge
 from cityops.wifi.privacy import PersonalData, load_key
 from cityops.wifi.registry import digest
@@ -39,7 +39,7 @@ class WifiRuntime:
     kernel: Kernel
     settings: WifiSettings
     personal: PersonalData
-    accounting: AccountingWriter
+    accounting: DetailReader
     sms: SmsSender
     _backends: frozenset[str] = frozenset()
     _backends_read: float = 0.0
@@ -128,11 +128,19 @@ class WifiRuntime:
 def open_runtime(kernel: Kernel) -> WifiRuntime:
     settings = WifiSettings()
     personal = PersonalData(load_key(settings.hash_key_file))
-    writer = AccountingWriter(kernel.engine, personal, settings.interim_seconds, kernel.now_ms)
+    reader = DetailReader(
+        kernel.engine,
+        settings.detail_spool,
+        personal,
+        settings.interim_seconds,
+        kernel.now_ms,
+        settings.detail_poll_seconds,
+    )
+    reader.start()
     sms: SmsSender = OutboxSender()
     if settings.sms_gateway_url:
         sms = HttpGatewaySender(settings.sms_gateway_url, settings.sms_gateway_token)
-    return WifiRuntime(kernel, settings, personal, writer, sms)
+    return WifiRuntime(kernel, settings, personal, reader, sms)
 
 
 def stop_runtime(_kernel: Kernel, runtime: WifiRuntime) -> None:

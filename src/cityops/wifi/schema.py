@@ -185,3 +185,11 @@ sms_outbox = Table(
     ),
     Column("text", Text, nullable=False),
 )
+
+detail_offsets = Table(
+    "wifi_detail_offsets",
+    metadata,
+    Column("file", String(255), primary_key=True, comment="a detail file's name in the spool"),
+    Column("offset", BigInteger, nullable=False, comment="bytes stored; committed with what they held"),
+    Column("updated_ms", BigInteger, nullable=False),
+)

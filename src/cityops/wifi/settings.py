@@ -15,6 +15,13 @@ class WifiSettings(BaseSettings):
         default=Path("var/wifi-hash.key"),
         description="The key of the keyed hashes of client MACs and phone numbers (created if missing).",
     )
+    detail_spool: Path = Field(
+        default=Path("var/wifi-detail"),
+        description="The folder FreeRADIUS writes accounting to (detail files) and cityops reads it from.",
+    )
+    detail_poll_seconds: float = Field(
+        default=0.2, gt=0, le=60, description="How often the detail reader looks for new accounting."
+    )
     interim_seconds: int = Field(
         default=300, ge=30, le=86_400, description="Acct-Interim-Interval sent to the NAS on accept."
     )

@@ -1,7 +1,7 @@
 """The demo's simulated community wifi (the dashboard labels it as simulated), driving the real path:
 hotspots registered in the wifi registry (tenant `mo-phong`, "simulated"), heartbeats with each device's
-key, and accounting Start / Interim-Update / Stop through the same accounting writer FreeRADIUS's
-requests go through; the sweep then sends `up` and `activeUsers` to the kernel as for real hotspots.
+key, and accounting Start / Interim-Update / Stop written to the detail spool (stream `simulated`) that
+FreeRADIUS writes to, so the detail reader stores them as it stores FreeRADIUS's; the sweep then sends `up` and `activeUsers` to the kernel as for real hotspots.
 
 Hotspots are scattered, with a fixed seed, around public places of the former Bình Dương province. One
 hotspot falls silent 4 minutes in 15, so the demo shows a "hotspot down" alert and a degraded site.
@@ -23,6 +23,8 @@ from cityops.core.domain import SampleEntity
 from cityops.core.kernel import Kernel
 from cityops.core.store import write_transaction
 from cityops.wifi.accounting import Packet
+from cityops.wifi.detail_format import DetailRecord
+from cityops.wifi.detail_reader import append_to_spool, packet_record
 from cityops.wifi.health import Heartbeat, record_heartbeat
 from cityops.wifi.registry import digest, now_ms
 from cityops.wifi.runtime import runtime_of
@@ -46,6 +48,7 @@ OUTAGE_EVERY_MS = 15 * 60_000
 OUTAGE_LASTS_MS = 4 * 60_000
 TENANT = "mo-phong"
 NAS = "sim-nas"
+STREAM = "simulated"
 TICK_S = 3.0
 
 
@@ -206,13 +209,14 @@ async def simulate(kernel: Kernel) -> None:
     beat = Heartbeat.model_validate({"resources": {"load": [0.2, 0.2, 0.1], "cpus": 1}})
     while True:
         now = kernel.now_ms()
+        records: list[DetailRecord] = []
         try:
             for spot in HOTSPOTS:
                 silent = is_silent(spot.id, now)
                 if not silent:
                     await anyio.to_thread.run_sync(heartbeat, kernel, spot.id, keys[spot.id], beat)
-                for packet in crowd.tick(spot, silent):
-                    await asyncio.wrap_future(runtime.accounting.submit(NAS, packet))
+                records.extend(packet_record(NAS, p, now) for p in crowd.tick(spot, silent))
+            append_to_spool(runtime.accounting.spool, STREAM, records, now)
             await runtime.sweep()
         except Exception:  # the demo carries on at the next tick
             log.exception("wifi simulator tick failed")
