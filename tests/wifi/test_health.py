@@ -12,7 +12,7 @@ from tests.conftest import wait_for
 from tests.wifi.conftest import World
 
 from cityops.core.store import write_transaction
-from cityops.wifi.health import site_state
+from cityops.wifi.health import HEARTBEAT_MAX_BYTES, site_state
 from cityops.wifi.schema import access_points
 
 HEARTBEAT = {
@@ -44,6 +44,13 @@ def test_heartbeat_needs_the_device_key(world: World) -> None:
         "/api/wifi/devices/park-1/heartbeat",
         json=big,
         headers={"Authorization": f"Bearer {world.keys['park-1']}"},
+    )
+    assert response.status_code == 413
+    # A declared length past the limit is refused before the body is read or parsed.
+    response = world.client.post(
+        "/api/wifi/devices/park-1/heartbeat",
+        content=b"{" * (HEARTBEAT_MAX_BYTES + 1),
+        headers={"Authorization": f"Bearer {world.keys['park-1']}", "Content-Type": "application/json"},
     )
     assert response.status_code == 413
 

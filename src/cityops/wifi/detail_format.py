@@ -88,7 +88,7 @@ def parse_record(text: str) -> DetailRecord:
             raise DetailError(number, f"{name[:40]!r} is not an attribute name")
         if value.startswith('"'):
             value = unquote(value, number)
-        elif not value or value != value.strip() or any(ord(c) < 32 for c in value):
+        elif not value or any(ord(c) <= 32 or ord(c) == 127 for c in value):
             raise DetailError(number, f"{name}: a bare value is one word of printable characters")
         attributes.append((name, value))
     return DetailRecord(header, tuple(attributes))

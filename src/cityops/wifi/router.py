@@ -73,11 +73,10 @@ def add_device_routes(router: APIRouter, runtime: WifiRuntime) -> None:
         "/devices/{ap_id}/heartbeat",
         status_code=204,
         summary="A device's heartbeat (NetJSON DeviceMonitoring-like), with its key as a Bearer token",
+        max_body_size=health.HEARTBEAT_MAX_BYTES,  # refused before it is read or parsed
     )
     async def heartbeat(request: Request, ap_id: str, body: health.Heartbeat) -> Response:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
-        if len(await request.body()) > health.HEARTBEAT_MAX_BYTES:
-            return failure(WifiError(413, "body", f"larger than {health.HEARTBEAT_MAX_BYTES} bytes"))
 
         def store() -> None:
             if scheme.lower() != "bearer" or not key:
