@@ -1,20 +1,25 @@
 """Accounting packets/s through Debian's FreeRADIUS into cityops, every session persisted, against the same
 FreeRADIUS writing only its `detail` file.
 
-    .venv/bin/python benchmarks/wifi.py [--sessions 3000] [--parallel 128] [--runs 3]
+    .venv/bin/python benchmarks/wifi.py [--sessions 3000] [--parallel 128] [--runs 3] [--profile]
 
 Each run: a fresh store with one tenant, plan, NAS (127.0.0.1) and voucher; `cityops serve` in its own
-process; FreeRADIUS configured by `configure_freeradius` (the folder `cityops wifi freeradius-config`
-writes); Debian's radclient sends Start, Interim-Update and Stop for every session (3 × sessions
-packets, `--parallel` in flight, 3 retries). Then the store is checked: every session present, closed,
-with its byte counts. Loss = packets whose effect is missing from the store. The peer is the same
-FreeRADIUS with `accounting { detail }` only. Prints medians over the runs; figures in docs/benchmarks.md.
+process (its detail reader stores the spool); FreeRADIUS configured by `configure_freeradius` (the folder
+`cityops wifi freeradius-config` writes: accounting to the spool's detail file); Debian's radclient
+sends Start, Interim-Update and Stop for every session (3 × sessions packets, `--parallel` in flight, 3
+retries). The clock runs from the first packet until the store holds every session closed with its
+byte counts (or 120 s more). Loss = packets whose effect is missing from the store. The peer, in the
+same run: the same FreeRADIUS writing the detail file with nobody reading it (the time radclient takes).
+`--profile` then stores the run's detail file again in a fresh store, in this process, under cProfile,
+and prints where the reader's time goes. Prints medians over the runs; figures in docs/benchmarks.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -22,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -30,7 +36,9 @@ from sqlalchemy import func, select
 from cityops.core.kernel import Kernel
 from cityops.core.store import write_transaction
 from cityops.wifi.commands import configure_freeradius
+from cityops.wifi.detail_reader import DetailReader
 from cityops.wifi.freeradius_config import Listen
+from cityops.wifi.privacy import PersonalData
 from cityops.wifi.registry import NasIn, PlanIn, TenantIn, create_nas, create_tenant, put_plan
 from cityops.wifi.schema import sessions
 from cityops.wifi.tenancy import TenantView
@@ -64,8 +72,9 @@ def prepare_store(url: str) -> str:
 
 
 @contextmanager
-def cityops_server(url: str, port: int, folder: Path) -> Iterator[None]:
+def cityops_server(url: str, port: int, folder: Path, spool: Path) -> Iterator[int]:
     env = {
+        "CITYOPS_WIFI_DETAIL_SPOOL": str(spool),
         **os.environ,
         "CITYOPS_DATABASE_URL": url,
         "CITYOPS_NODE_MODULES": str(REPO / "node_modules"),
@@ -87,17 +96,17 @@ def cityops_server(url: str, port: int, folder: Path) -> Iterator[None]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("cityops did not start") from None
                 time.sleep(0.2)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(30)
 
 
 @contextmanager
-def freeradius(url: str, api: str, folder: Path, detail_only: bool) -> Iterator[Listen]:
+def freeradius(url: str, api: str, folder: Path, spool: Path) -> Iterator[Listen]:
     listen = Listen("127.0.0.1", free_port(), free_port())
     kernel = Kernel.open(url, node_modules=REPO / "node_modules")
-    configure_freeradius(kernel.engine, folder, api, listen, threads=8, detail_only=detail_only)
+    configure_freeradius(kernel.engine, folder, api, listen, spool, threads=8)
     kernel.engine.dispose()
     proc = subprocess.Popen(
         ["freeradius", "-f", "-d", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
@@ -162,7 +171,7 @@ def send(listen: Listen, path: Path, parallel: int) -> float:
     return time.perf_counter() - started
 
 
-def persisted(url: str, count: int) -> int:
+def persisted(url: str) -> int:
     """Packets whose effect is in the store: a Start (session there), Interim and Stop (closed with its bytes)."""
     kernel = Kernel.open(url, node_modules=REPO / "node_modules")
     with kernel.engine.connect() as conn:
@@ -177,7 +186,31 @@ def persisted(url: str, count: int) -> int:
     return int(present) + 2 * int(stopped)
 
 
-def one_run(sessions_count: int, parallel: int) -> tuple[float, float, float, float]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_stored(url: str, packets: int, started: float) -> float:
+    """Seconds from `started` until the store holds every packet's effect (or stops gaining for 120 s)."""
+    deadline = time.monotonic() + 120
+    while persisted(url) < packets and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class Run:
+    rate: float  # packets/s, first packet sent to last session stored
+    per_cpu_second: float  # packets stored per second of CPU the cityops process used meanwhile
+    acknowledged: float  # packets/s FreeRADIUS acknowledged (written to the detail file)
+    loss: float
+    peer_rate: float
+    peer_loss: float
+
+
+def one_run(sessions_count: int, parallel: int, profile: bool) -> Run:
     with tempfile.TemporaryDirectory(prefix="cityops-wifi-bench-") as tmp_name:
         tmp = Path(tmp_name)
         url = f"sqlite:///{tmp}/wifi.sqlite"
@@ -185,16 +218,50 @@ def one_run(sessions_count: int, parallel: int) -> tuple[float, float, float, fl
         packets = packets_file(tmp / "packets.txt", code, sessions_count)
         port = free_port()
         api = f"http://127.0.0.1:{port}"
-        with cityops_server(url, port, tmp), freeradius(url, api, tmp / "fr", detail_only=False) as listen:
-            seconds = send(listen, tmp / "packets.txt", parallel)
-        stored = persisted(url, sessions_count)
-        with freeradius(url, api, tmp / "fr-detail", detail_only=True) as listen:
+        spool = tmp / "spool"
+        with cityops_server(url, port, tmp, spool) as pid, freeradius(url, api, tmp / "fr", spool) as listen:
+            cpu = cpu_seconds(pid)
+            started = time.perf_counter()
+            sent = send(listen, tmp / "packets.txt", parallel)
+            seconds = wait_stored(url, packets, started)
+            cpu = cpu_seconds(pid) - cpu
+        stored = persisted(url)
+        peer_spool = tmp / "peer-spool"
+        with freeradius(url, api, tmp / "fr-peer", peer_spool) as listen:
             peer_seconds = send(listen, tmp / "packets.txt", parallel)
-        detail = tmp / "fr-detail" / "radacct" / "detail"
-        peer_written = detail.read_text(errors="replace").count("Acct-Status-Type") if detail.exists() else 0
-        loss = 1 - stored / packets
-        peer_loss = 1 - peer_written / packets
-        return packets / seconds, loss, packets / peer_seconds, peer_loss
+        peer_written = sum(
+            f.read_text(errors="replace").count("Acct-Status-Type") for f in peer_spool.iterdir()
+        )
+        if profile:
+            profile_reader(peer_spool, code)
+        return Run(
+            packets / seconds,
+            packets / cpu,
+            packets / sent,
+            1 - stored / packets,
+            packets / peer_seconds,
+            1 - peer_written / packets,
+        )
+
+
+def profile_reader(spool: Path, code: str) -> None:
+    """Store the peer's detail file in a fresh store under cProfile: where the reader's time goes."""
+    with tempfile.TemporaryDirectory(prefix="cityops-wifi-profile-") as tmp_name:
+        url = f"sqlite:///{tmp_name}/wifi.sqlite"
+        prepare_store(url)
+        kernel = Kernel.open(url, node_modules=REPO / "node_modules")
+        reader = DetailReader(kernel.engine, spool, PersonalData(b"k" * 32), 300, kernel.now_ms)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        count = reader.drain()
+        profiler.disable()
+        seconds = time.perf_counter() - started
+        print(
+            f"reader alone: {count} records in {seconds:.2f} s = {count / seconds:,.0f} records/s (under cProfile)"
+        )
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(18)
+        kernel.engine.dispose()
 
 
 def main() -> None:
@@ -202,22 +269,27 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=3000)
     parser.add_argument("--parallel", type=int, default=128)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="profile the reader after the last run")
     args = parser.parse_args()
-    results = []
-    for run in range(args.runs):
-        rate, loss, peer_rate, peer_loss = one_run(args.sessions, args.parallel)
-        results.append((rate, loss, peer_rate, peer_loss))
+    results: list[Run] = []
+    for number in range(args.runs):
+        run = one_run(args.sessions, args.parallel, args.profile and number == args.runs - 1)
+        results.append(run)
         print(
-            f"run {run + 1}: cityops {rate:,.0f} packets/s (loss {loss:.2%}); "
-            f"detail file only {peer_rate:,.0f} packets/s (loss {peer_loss:.2%})",
+            f"run {number + 1}: cityops {run.rate:,.0f} packets/s stored ({run.per_cpu_second:,.0f} per CPU "
+            f"second of cityops; loss {run.loss:.2%}; FreeRADIUS "
+            f"acknowledged {run.acknowledged:,.0f}/s); detail file only {run.peer_rate:,.0f} packets/s "
+            f"(loss {run.peer_loss:.2%})",
             flush=True,
         )
-    rate = statistics.median(r[0] for r in results)
-    peer = statistics.median(r[2] for r in results)
+    rate = statistics.median(r.rate for r in results)
+    peer = statistics.median(r.peer_rate for r in results)
     print(
-        f"median: cityops {rate:,.0f} accounting packets/s, loss {statistics.median(r[1] for r in results):.2%}; "
-        f"FreeRADIUS detail file only {peer:,.0f}/s, loss {statistics.median(r[3] for r in results):.2%}; "
-        f"ratio {rate / peer:.2f}"
+        f"median: cityops {rate:,.0f} accounting packets/s stored "
+        f"({statistics.median(r.per_cpu_second for r in results):,.0f} per CPU second of cityops), loss "
+        f"{statistics.median(r.loss for r in results):.2%}, acknowledged "
+        f"{statistics.median(r.acknowledged for r in results):,.0f}/s; FreeRADIUS detail file only "
+        f"{peer:,.0f}/s, loss {statistics.median(r.peer_loss for r in results):.2%}; ratio {rate / peer:.2f}"
     )
 
 

@@ -18,6 +18,10 @@ import re
 from dataclasses import dataclass
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+BARE = re.compile(r"[^\x00-\x20\x7f]+")
+PLAIN_LINE = re.compile(
+    r'\n\t([A-Za-z0-9][A-Za-z0-9._:-]{0,127}) = (?:"([^"\\\n]*)"|([^\x00-\x20\x7f"][^\x00-\x20\x7f]*))(?=\n|$)'
+)
 MAX_RECORD_BYTES = 65_536
 ESCAPES = {"\\": "\\", '"': '"', "n": "\n", "r": "\r", "t": "\t"}
 ESCAPED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -49,6 +53,10 @@ def unquote(text: str, line: int) -> str:
     if len(text) < 2 or not text.endswith('"'):
         raise DetailError(line, "a quoted value must end with '\"'")
     body = text[1:-1]
+    if "\\" not in body:  # most values: nothing escaped
+        if '"' in body:
+            raise DetailError(line, "an unescaped '\"' inside a quoted value")
+        return body
     out: list[str] = []
     i = 0
     while i < len(body):
@@ -73,10 +81,13 @@ def unquote(text: str, line: int) -> str:
 
 def parse_record(text: str) -> DetailRecord:
     """One record's text, without its closing blank line; raises `DetailError` saying what is wrong."""
-    lines = text.split("\n")
-    header = lines[0]
+    header, _, body = text.partition("\n")
     if not header.strip() or header.startswith("\t"):
         raise DetailError(1, "a record starts with a header line (a date), not an attribute")
+    plain = PLAIN_LINE.findall("\n" + body) if body else []
+    if len(plain) == body.count("\n") + 1:  # most records: every value plain, nothing escaped
+        return DetailRecord(header, tuple((name, quoted or bare) for name, quoted, bare in plain))
+    lines = text.split("\n")
     attributes: list[tuple[str, str]] = []
     for number, line in enumerate(lines[1:], start=2):
         if not line.startswith("\t"):
@@ -88,7 +99,7 @@ def parse_record(text: str) -> DetailRecord:
             raise DetailError(number, f"{name[:40]!r} is not an attribute name")
         if value.startswith('"'):
             value = unquote(value, number)
-        elif not value or any(ord(c) <= 32 or ord(c) == 127 for c in value):
+        elif BARE.fullmatch(value) is None:
             raise DetailError(number, f"{name}: a bare value is one word of printable characters")
         attributes.append((name, value))
     return DetailRecord(header, tuple(attributes))
