@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,16 +137,17 @@ class CityopsProcess:
 Start = Callable[..., CityopsProcess]
 
 
-@pytest.fixture
-def start_cityops(database_url: str, tmp_path: Path) -> Iterator[Start]:
-    """`start(role, nodes, replicas=1)` runs `cityops serve --role role` on the test's store."""
+@contextmanager
+def cityops_processes(database_url: str, folder: Path) -> Iterator[Start]:
+    """`start(role, nodes, replicas=1)` runs `cityops serve --role role` on the store at `database_url`;
+    every process started is stopped on leaving."""
     started: list[CityopsProcess] = []
 
     def start(
         role: str, nodes: list[NatsNode], replicas: int = 1, wait: bool = True, **settings: str
     ) -> CityopsProcess:
         port = free_port()
-        log = tmp_path / f"cityops-{role}-{len(started)}.log"
+        log = folder / f"cityops-{role}-{len(started)}.log"
         env = {
             **os.environ,
             "CITYOPS_DATABASE_URL": database_url,
@@ -165,9 +167,18 @@ def start_cityops(database_url: str, tmp_path: Path) -> Iterator[Start]:
             wait_until_running(running)
         return running
 
-    yield start
-    for running in started:
-        running.stop()
+    try:
+        yield start
+    finally:
+        for running in started:
+            running.stop()
+
+
+@pytest.fixture
+def start_cityops(database_url: str, tmp_path: Path) -> Iterator[Start]:
+    """`start(role, nodes, replicas=1)` runs `cityops serve --role role` on the test's store."""
+    with cityops_processes(database_url, tmp_path) as start:
+        yield start
 
 
 def wait_until_running(running: CityopsProcess) -> None:

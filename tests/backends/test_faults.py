@@ -1,82 +1,24 @@
-"""Faults under load, each ending with a count: every batch acknowledged to a client (202) is stored
-exactly once, whole, and the rollups add up to the raw points."""
+"""Faults under load, each ending with a count (`assert_stored_exactly_once`): every batch acknowledged to
+a client (202) is stored exactly once, whole, and the rollups are what the raw points give."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from pathlib import Path
 
-import httpx
 import nats
-from sqlalchemy import func, select
+import pytest
 
 from cityops.backends.jetstream import INGEST_STREAM
+from cityops.core.access.accounts import NewUser, Role, create_user
+from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
-from cityops.core.schema import batches, observations, rollups
+from cityops.core.local_postgres import LocalPostgres
 
-from ..conftest import wait_for
-from .conftest import NatsNode, Start
-from .test_ingest_queue import points, stored_batches
-
-
-@dataclass
-class Sender:
-    """Posts batches of `size` points (distinct times) until stopped; remembers what got a 202."""
-
-    base: str
-    headers: dict[str, str]
-    size: int
-    acknowledged: dict[int, int] = field(default_factory=dict)
-    refused: int = 0
-    stop: threading.Event = field(default_factory=threading.Event)
-
-    def run(self) -> None:
-        start = int(time.time() * 1000) - 3_600_000
-        with httpx.Client(base_url=self.base, headers=self.headers, timeout=30) as client:
-            sent = 0
-            while not self.stop.is_set():
-                try:
-                    response = client.post(
-                        "/api/ingest", json={"points": points(start + sent * self.size, self.size)}
-                    )
-                except httpx.HTTPError:
-                    self.refused += 1
-                    continue
-                sent += 1
-                if response.status_code == 202:
-                    self.acknowledged[response.json()["batch_id"]] = self.size
-                else:
-                    assert response.status_code == 503, response.text
-                    self.refused += 1
-
-    def start(self) -> threading.Thread:
-        thread = threading.Thread(target=self.run, daemon=True)
-        thread.start()
-        return thread
-
-
-def assert_stored_exactly_once(kernel: Kernel, acknowledged: dict[int, int]) -> None:
-    wait_for(
-        "every acknowledged batch stored",
-        lambda: acknowledged.keys() <= stored_batches(kernel).keys(),
-        timeout=90,
-        every_s=0.5,
-    )
-    stored = stored_batches(kernel)
-    assert {batch_id: stored[batch_id] for batch_id in acknowledged} == acknowledged  # whole batches
-    # A batch written twice would leave a second row of no points (its points were all there already).
-    assert all(count > 0 for count in stored.values())
-    with kernel.engine.connect() as conn:
-        raw = conn.execute(select(func.count()).select_from(observations)).scalar_one()
-        minute_counts = conn.execute(
-            select(func.sum(rollups.c.count)).where(rollups.c.grain == "m")
-        ).scalar_one()
-        batch_points = conn.execute(select(func.sum(batches.c.points))).scalar_one()
-    # Every point is counted once in the raw table, once in the batches and once in the rollups.
-    assert raw == batch_points == minute_counts == sum(stored.values())
-    assert raw >= sum(acknowledged.values())
+from ..conftest import NODE_MODULES, wait_for
+from .conftest import NatsNode, Start, cityops_processes
+from .under_load import Sender, assert_stored_exactly_once, stored_batches
 
 
 def test_recorder_killed_in_the_middle_of_a_batch(
@@ -84,18 +26,19 @@ def test_recorder_killed_in_the_middle_of_a_batch(
 ) -> None:
     api = start_cityops("api", [nats_node])
     recorder = start_cityops("recorder", [nats_node])
-    sender = Sender(api.base, auth_headers, size=20_000)
+    sender = Sender([api.base], auth_headers, size=20_000)
     thread = sender.start()
     # Batches of 20,000 points keep the recorder storing most of the time: the kill lands mid-batch.
-    wait_for("a few batches stored", lambda: len(stored_batches(kernel)) >= 3, timeout=60, every_s=0.2)
+    wait_for("a few batches stored", lambda: len(stored_batches(kernel.engine)) >= 3, timeout=60, every_s=0.2)
     recorder.kill()
     wait_for(
-        "more batches queued", lambda: len(sender.acknowledged) >= len(stored_batches(kernel)) + 3, timeout=60
+        "more batches queued",
+        lambda: len(sender.acknowledged) >= len(stored_batches(kernel.engine)) + 3,
+        timeout=60,
     )
-    sender.stop.set()
-    thread.join(30)
+    sender.finish(thread)
     start_cityops("recorder", [nats_node])
-    assert_stored_exactly_once(kernel, sender.acknowledged)
+    assert_stored_exactly_once(kernel.engine, sender)
 
 
 async def stream_leader(node: NatsNode) -> str:
@@ -113,9 +56,9 @@ def test_a_nats_node_of_three_killed_and_restarted_under_load(
 ) -> None:
     api = start_cityops("api", nats_cluster, replicas=3)
     start_cityops("recorder", nats_cluster, replicas=3)
-    sender = Sender(api.base, auth_headers, size=1_000)
+    sender = Sender([api.base], auth_headers, size=1_000)
     thread = sender.start()
-    wait_for("batches flowing", lambda: len(stored_batches(kernel)) >= 5, timeout=60)
+    wait_for("batches flowing", lambda: len(stored_batches(kernel.engine)) >= 5, timeout=60)
     # The stream's leader is the node whose loss hurts most: the others elect a new one.
     leader_name = asyncio.run(stream_leader(nats_cluster[0]))
     leader = next(node for node in nats_cluster if node.name == leader_name)
@@ -126,6 +69,66 @@ def test_a_nats_node_of_three_killed_and_restarted_under_load(
     wait_for(f"{leader.name} back", leader.healthy, timeout=60)
     after = len(sender.acknowledged)
     wait_for("202s after the restart", lambda: len(sender.acknowledged) >= after + 10, timeout=60)
-    sender.stop.set()
-    thread.join(30)
-    assert_stored_exactly_once(kernel, sender.acknowledged)
+    sender.finish(thread)
+    assert_stored_exactly_once(kernel.engine, sender)
+
+
+def test_an_api_server_killed_while_clients_post(
+    kernel: Kernel, nats_node: NatsNode, start_cityops: Start, auth_headers: dict[str, str]
+) -> None:
+    first = start_cityops("api", [nats_node], wait=False)
+    second = start_cityops("api", [nats_node])
+    start_cityops("recorder", [nats_node])
+    # Batches of 20,000 points keep the first server busy: the kill lands while it takes a batch in.
+    sender = Sender([first.base, second.base], auth_headers, size=20_000)
+    thread = sender.start()
+    wait_for("a few batches acknowledged", lambda: len(sender.acknowledged) >= 3, timeout=60, every_s=0.05)
+    first.kill()
+    wait_for("the client went on to the second server", lambda: sender.unanswered >= 1, timeout=30)
+    before = len(sender.acknowledged)
+    wait_for("202s from the second server", lambda: len(sender.acknowledged) >= before + 3, timeout=60)
+    sender.finish(thread)
+    assert_stored_exactly_once(kernel.engine, sender)
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL cluster of this test's own, which it restarts (on either pass of the suite)."""
+    server = LocalPostgres.start()
+    yield server
+    server.stop()
+
+
+def test_postgresql_restarted_while_clients_post(
+    own_postgres: LocalPostgres, nats_node: NatsNode, tmp_path: Path
+) -> None:
+    url = own_postgres.create_database("cityops")
+    kernel = Kernel.open(url, node_modules=NODE_MODULES)
+    kernel.load_samples()
+    with kernel.engine.begin() as conn:
+        create_user(conn, NewUser("fault-admin", Role.ADMIN), actor="tests")
+        token = issue_token(conn, "tests", "user", "fault-admin", actor="tests").secret
+    try:
+        with cityops_processes(url, tmp_path) as start:
+            api = start("api", [nats_node], wait=False)
+            recorders = [start("recorder", [nats_node]), start("recorder", [nats_node])]
+            sender = Sender([api.base], {"Authorization": f"Bearer {token}"}, size=5_000)
+            thread = sender.start()
+            wait_for(
+                "batches stored",
+                lambda: sender.going() and len(stored_batches(kernel.engine)) >= 3,
+                timeout=120,
+            )
+            own_postgres.restart()  # pg_ctl restart: sessions ended, transactions in flight rolled back
+            stored = len(stored_batches(kernel.engine))
+            wait_for(
+                "the recorders storing again",
+                lambda: len(stored_batches(kernel.engine)) >= stored + 5,
+                timeout=90,
+            )
+            sender.finish(thread)
+            assert_stored_exactly_once(kernel.engine, sender)
+            for recorder in recorders:
+                assert recorder.process.poll() is None, recorder.log.read_text()[-3000:]
+    finally:
+        kernel.engine.dispose()

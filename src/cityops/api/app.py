@@ -24,6 +24,7 @@ from cityops.api import (
     operations,
     request_limits,
     series,
+    store_outage,
     users,
 )
 from cityops.api.response_headers import ResponseHeaders
@@ -86,6 +87,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
         max_body_size=settings.max_request_bytes,
     )
     request_limits.install(app)
+    store_outage.install(app)
     app.add_middleware(ResponseHeaders)
     app.state.kernel = kernel
     app.state.settings = settings
