@@ -35,6 +35,8 @@ class TrackedObject:
     score: float
     born: tuple[float, float, float, float] | None = None
     """The box where the tracker first saw this track, before it was confirmed."""
+    born_s: float | None = None
+    """When the tracker first saw it."""
 
     def point(self, anchor: Anchor = "bottom") -> Point:
         """Bottom centre (where a vehicle touches the road, as lines and calibration expect) or centre."""
@@ -80,7 +82,7 @@ class VehicleTracker:
         self._min_hits = min_hits
         self._votes: dict[int, Counter[int]] = {}
         self._hits: Counter[int] = Counter()
-        self._born: dict[int, tuple[float, float, float, float]] = {}
+        self._born: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
         self._last_seen: dict[int, float] = {}
         self._forget_s = forget_s
 
@@ -106,12 +108,12 @@ class VehicleTracker:
             votes[int(label)] += max(1, round(float(score) * 100))
             self._last_seen[key] = time_s
             x1, y1, x2, y2 = (float(v) for v in box)
-            born = self._born.setdefault(key, (x1, y1, x2, y2))
+            born_s, born = self._born.setdefault(key, (time_s, (x1, y1, x2, y2)))
             self._hits[key] += 1
             if self._hits[key] + 1 < self._min_hits:  # +1: the detection that started the track
                 continue
             winner = votes.most_common(1)[0][0]
-            objects.append(TrackedObject(key, CLASSES[winner], (x1, y1, x2, y2), float(score), born))
+            objects.append(TrackedObject(key, CLASSES[winner], (x1, y1, x2, y2), float(score), born, born_s))
         self._forget(time_s)
         return objects
 

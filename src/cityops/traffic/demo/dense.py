@@ -257,6 +257,10 @@ class DenseResult:
     found_stopped: bool
     found_wrong_way: bool
     false_alarms: tuple[Incident, ...]
+    missed: int = 0
+    """Vehicles that crossed and no counted crossing was paired with."""
+    extra: int = 0
+    """Counted crossings paired with no vehicle that crossed that way (or with one counted already)."""
 
     @property
     def count_error(self) -> float:
@@ -272,16 +276,31 @@ class DenseResult:
 
 def run_dense(scene: DenseScene, analysis: CameraAnalysis, noise: DetectorNoise | None = None) -> DenseResult:
     """Feed the scene's simulated detections through `analysis` at the scene's frame rate; an incident
-    is a true one when its box holds the expected vehicle's centre at that time."""
+    is a true one when its box holds the expected vehicle's centre at that time. Each counted crossing
+    is paired with the vehicle whose box held most of its track's box (where it was last seen), so that
+    misses and extra counts show apart rather than cancel out in the total."""
     noise = noise or DetectorNoise(rng=np.random.default_rng(scene.seed))
     counted: Counter[str] = Counter()
     incidents: list[Incident] = []
+    last_seen: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
+    paired: set[int] = set()
+    extra = 0
     for index in range(math.floor(scene.duration_s * scene.fps) + 1):
         t = index / scene.fps
         detections, _ = simulated_detections(scene, t, noise)
         result = analysis.step(detections, t)
-        counted.update(crossing.direction for crossing in result.crossings)
+        last_seen.update({obj.track_id: (t, obj.box) for obj in result.objects})
+        for crossing in result.crossings:
+            counted[crossing.direction] += 1
+            vehicle = _holder(scene, *last_seen[crossing.track_id])
+            if vehicle is None or vehicle.id in paired or vehicle.direction != crossing.direction:
+                extra += 1
+            else:
+                paired.add(vehicle.id)
         incidents.extend(result.incidents)
+    crossed = {v.id for v in scene.vehicles if v.crosses_by(scene.duration_s)}
+    extra += len(paired - crossed)
+    missed = len(crossed - paired)
     expected = {IncidentKind.STOPPED_VEHICLE: scene.stopped_id, IncidentKind.WRONG_WAY: scene.wrong_way_id}
     true: list[Incident] = []
     false: list[Incident] = []
@@ -299,7 +318,25 @@ def run_dense(scene: DenseScene, analysis: CameraAnalysis, noise: DetectorNoise 
         IncidentKind.STOPPED_VEHICLE in kinds,
         IncidentKind.WRONG_WAY in kinds,
         tuple(false),
+        missed,
+        extra,
     )
+
+
+def _holder(scene: DenseScene, t: float, box: tuple[float, float, float, float]) -> Vehicle | None:
+    """The vehicle whose box holds most (at least half) of `box` at time t."""
+    best, best_share = None, 0.5
+    area = max(1e-6, (box[2] - box[0]) * (box[3] - box[1]))
+    for vehicle in scene.vehicles:
+        other = vehicle.box(t)
+        if other is None:
+            continue
+        width = min(box[2], other[2]) - max(box[0], other[0])
+        height = min(box[3], other[3]) - max(box[1], other[1])
+        share = max(0.0, width) * max(0.0, height) / area
+        if share > best_share:
+            best, best_share = vehicle, share
+    return best
 
 
 def dense_analysis(**tracking: float) -> CameraAnalysis:
