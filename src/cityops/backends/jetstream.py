@@ -8,6 +8,10 @@ Two streams, created (or updated) when the bus connects:
 - `CITYOPS_EVENTS` (subjects `cityops.events.<subject>`, kept an hour): every event published on the
   bus. Each process reads what the stream stores through an ordered consumer and hands it to its local
   subscribers, its own events included (they come back through NATS, so every process sees one order).
+  Work that must be done once per event (`subscribe_shared`) goes through a durable pull consumer per
+  group and subject (`<group>-<subject>`), shared by the group's processes: each event to one of them,
+  acknowledged when its handler returns, delivered again (to any of them) if it raises or its process
+  dies.
 """
 
 from __future__ import annotations
@@ -61,6 +65,15 @@ EVENTS_MAX_AGE_S = 3600.0
 # batch id makes the second write a no-op if the first one committed).
 ACK_WAIT_S = 8.0
 _BATCH_ID_EPOCH_MS = 1_735_689_600_000  # 2025-01-01T00:00:00Z
+# Shared consumers: a member that neither acknowledged an event nor said it is still at it within
+# SHARED_ACK_WAIT_S is presumed dead; at most SHARED_MAX_PENDING events are out at once; an event whose
+# handler keeps failing is given up after SHARED_MAX_DELIVER attempts.
+SHARED_ACK_WAIT_S = 30.0
+SHARED_MAX_PENDING = 10_000
+SHARED_MAX_DELIVER = 5
+SHARED_FETCH = 256
+SHARED_FETCH_WAIT_S = 1.0
+SHARED_RETRY_DELAY_S = 1.0
 
 
 def new_batch_id() -> int:
@@ -84,6 +97,7 @@ class JetStreamBus:
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._subscription: Subscription | None = None
+        self._pulling: set[asyncio.Task[None]] = set()
 
     @property
     def js(self) -> JetStreamContext:
@@ -189,12 +203,94 @@ class JetStreamBus:
                 return batch_id
             log.info("batch id %d clashed inside the duplicate window; drawing another", batch_id)
 
+    async def subscribe_shared(self, group: str, subject: str, handler: Handler) -> Unsubscribe:
+        durable = f"{group}-{subject}"
+        await self.js.add_consumer(
+            EVENTS_STREAM,
+            ConsumerConfig(
+                durable_name=durable,
+                filter_subject=f"{EVENTS_PREFIX}{subject}",
+                deliver_policy=DeliverPolicy.NEW,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=SHARED_ACK_WAIT_S,
+                max_ack_pending=SHARED_MAX_PENDING,
+                max_deliver=SHARED_MAX_DELIVER,
+            ),
+        )
+        subscription = await self.js.pull_subscribe_bind(durable=durable, stream=EVENTS_STREAM)
+        pulling = asyncio.create_task(self._pull_shared(subscription, handler))
+        self._pulling.add(pulling)
+
+        def unsubscribe() -> None:
+            pulling.cancel()
+            self._pulling.discard(pulling)
+
+        return unsubscribe
+
+    async def _pull_shared(self, subscription: JetStreamContext.PullSubscription, handler: Handler) -> None:
+        handling: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                try:
+                    messages = await subscription.fetch(SHARED_FETCH, timeout=SHARED_FETCH_WAIT_S)
+                except TimeoutError:  # nothing new (nats-py raises both its own and asyncio's)
+                    continue
+                except NatsError as exc:  # a server went away; its leaders are elected again
+                    log.warning("fetching shared events: %s; trying again", exc)
+                    await asyncio.sleep(SHARED_RETRY_DELAY_S)
+                    continue
+                for message in messages:
+                    task = asyncio.create_task(_handle_shared(message, handler))
+                    handling.add(task)
+                    task.add_done_callback(handling.discard)
+        finally:  # events being handled go to another member after SHARED_ACK_WAIT_S
+            for task in list(handling):
+                task.cancel()
+
     async def close(self) -> None:
+        for pulling in list(self._pulling):
+            pulling.cancel()
+        await asyncio.gather(*self._pulling, return_exceptions=True)
+        self._pulling.clear()
         await self._local.close()
         if self._nc is not None and not self._nc.is_closed:
             await self._nc.drain()
         self._nc = None
         self._js = None
+
+
+async def keep_claimed(message: Msg, ack_wait_s: float) -> None:
+    """Tell JetStream a message is still being worked on, so slow work is not taken for a death."""
+    while True:
+        await asyncio.sleep(ack_wait_s / 4)
+        try:
+            await message.in_progress()
+        except NatsError:
+            return
+
+
+async def _handle_shared(message: Msg, handler: Handler) -> None:
+    try:
+        event = decode_event((message.headers or {}).get(EVENT_TYPE_HEADER, ""), message.data)
+    except (WireError, ValueError) as exc:
+        log.warning("dropped an unreadable shared event on %s: %s", message.subject, exc)
+        await message.term()
+        return
+    working = asyncio.create_task(keep_claimed(message, SHARED_ACK_WAIT_S))
+    try:
+        await handler(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("a shared subscriber failed on %s; the event will be delivered again", message.subject)
+        await message.nak(delay=SHARED_RETRY_DELAY_S)
+        return
+    finally:
+        working.cancel()
+    try:
+        await message.ack()
+    except NatsError as exc:  # handled, not acknowledged: delivered again (at least once)
+        log.warning("a shared event was handled but not acknowledged: %s", exc)
 
 
 async def wait_connected(bus: JetStreamBus, timeout_s: float) -> None:

@@ -10,10 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 
-from cityops.backends.jetstream import ACK_WAIT_S, INGEST_STREAM, INGEST_SUBJECT, RECORDERS, JetStreamBus
+from cityops.backends.jetstream import (
+    ACK_WAIT_S,
+    INGEST_STREAM,
+    INGEST_SUBJECT,
+    RECORDERS,
+    JetStreamBus,
+    keep_claimed,
+)
 from cityops.backends.wire import WireError, decode_batch
 from cityops.core.kernel import Kernel
 
@@ -22,16 +28,6 @@ log = logging.getLogger(__name__)
 FETCH_BATCHES = 8
 FETCH_WAIT_S = 2.0
 RETRY_DELAY_S = 1.0
-
-
-async def _keep_claimed(message: Msg) -> None:
-    """Tell JetStream the batch is still being stored, so a slow commit is not taken for a death."""
-    while True:
-        await asyncio.sleep(ACK_WAIT_S / 4)
-        try:
-            await message.in_progress()
-        except NatsError:
-            return
 
 
 class Recorder:
@@ -61,7 +57,7 @@ class Recorder:
                     log.error("a queued batch cannot be read and is dropped: %s", exc)
                     await message.term()
                     continue
-                working = asyncio.create_task(_keep_claimed(message))
+                working = asyncio.create_task(keep_claimed(message, ACK_WAIT_S))
                 try:
                     await self.kernel.record(queued.batch, queued.source, queued.batch_id)
                 except asyncio.CancelledError:

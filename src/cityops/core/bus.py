@@ -27,6 +27,13 @@ class Bus(Protocol):
     def subscribe(self, subject: str, handler: Handler) -> Unsubscribe:
         """Call `handler` for each event whose subject is `subject` ('*' for all)."""
 
+    async def subscribe_shared(self, group: str, subject: str, handler: Handler) -> Unsubscribe:
+        """Hand each event of `subject` to one member of `group` across all processes (work that must be
+        done once, such as sending a notification). The event is done with when `handler` returns; if it
+        raises, or its process dies first, the event goes to a member again (at least once). Publishers
+        never wait for it."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -48,6 +55,7 @@ class BatchQueue(Protocol):
 class InProcessBus:
     def __init__(self) -> None:
         self._handlers: dict[str, list[Handler]] = {}
+        self._shared: set[asyncio.Future[None]] = set()
 
     async def publish(self, event: Event) -> None:
         handlers = [*self._handlers.get(event.subject, ()), *self._handlers.get("*", ())]
@@ -67,8 +75,26 @@ class InProcessBus:
 
         return unsubscribe
 
+    async def subscribe_shared(self, group: str, subject: str, handler: Handler) -> Unsubscribe:
+        """One process is the whole group: each event goes to `handler` in a task of its own."""
+
+        async def spawn(event: Event) -> None:
+            task: asyncio.Future[None] = asyncio.ensure_future(handler(event))
+            self._shared.add(task)
+            task.add_done_callback(self._shared_done)
+
+        return self.subscribe(subject, spawn)
+
+    def _shared_done(self, task: asyncio.Future[None]) -> None:
+        self._shared.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("shared subscriber failed", exc_info=task.exception())
+
     async def close(self) -> None:
         self._handlers.clear()
+        for task in list(self._shared):
+            task.cancel()
+        await asyncio.gather(*self._shared, return_exceptions=True)
 
 
 class Mailbox:

@@ -8,8 +8,13 @@
   its newest state — nothing is dropped.
 - Delivery is at least once: an attempt that fails (a connection error, a timeout, a status other than
   2xx) is retried after 1, 2, 4 and 8 seconds; the subscription's record (`timesSent`, `timesFailed`,
-  `lastSuccess`, `lastFailure` and its reason) says how it went. Notifications waiting in memory are lost
-  if the server stops before they go (the subscriber sees the gap in `lastSuccess`).
+  `lastSuccess`, `lastFailure` and its reason) says how it went.
+- Several API servers notify once: changes come through the bus's shared subscription (`GROUP`), so each
+  event goes to one server; that server holds the event until the notification carrying it went (or its
+  retries were spent), at most `HOLD_S`. A server that dies before leaves the event to another one
+  (NATS JetStream redelivers it). A change held longer (a long `throttling`) waits in memory only.
+  `timeInterval` and `throttling` windows are claimed on the subscription's row, so one server sends
+  each period's notification, and at most one goes per throttling window across the servers.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
 import httpx
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from cityops.api.ngsild.context import body_context, link_header
 from cityops.api.ngsild.exchange import tenant_areas
@@ -48,6 +54,17 @@ RETRY_SECONDS = (1.0, 2.0, 4.0, 8.0)  # pauses before the 2nd, 3rd... attempts
 TIMEOUT_SECONDS = 5.0
 MAX_ENTITIES = 1000  # per notification; a timeInterval subscription matching more sends several
 TICK_SECONDS = 0.25
+GROUP = "ngsild-notifier"
+HOLD_S = 60.0  # the longest an event waits for its notifications before it is acknowledged anyway
+RELOAD_S = 1.0  # how often a server checks for subscriptions made or changed on another one
+
+
+@dataclass
+class Pending:
+    """Changed entities waiting for one subscription's next notification, and the events that await it."""
+
+    urns: set[str] = field(default_factory=set)
+    sent: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
 class Notifier:
@@ -56,7 +73,9 @@ class Notifier:
         self.allow_private = allow_private
         self._subscriptions: list[Subscription] = []
         self._stale = True
-        self._pending: dict[str, set[str]] = defaultdict(set)  # subscription id -> entity URNs
+        self._fingerprint: tuple[int, int | None] | None = None  # (count, newest modified_ms) when loaded
+        self._checked = 0.0  # monotonic time of the last check for changes made on other servers
+        self._pending: dict[str, Pending] = {}  # subscription id -> what its next notification carries
         self._last_sent: dict[str, float] = {}  # subscription id -> monotonic time of the last notification
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -68,8 +87,8 @@ class Notifier:
     async def start(self) -> None:
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
         self._unsubscribe = [
-            self.kernel.bus.subscribe(EntityUpserted.subject, self._on_event),
-            self.kernel.bus.subscribe(ObservationsRecorded.subject, self._on_event),
+            await self.kernel.bus.subscribe_shared(GROUP, subject, self._on_event)
+            for subject in (EntityUpserted.subject, ObservationsRecorded.subject)
         ]
         self._spawn(self._tick())
 
@@ -79,6 +98,8 @@ class Notifier:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for pending in self._pending.values():  # not sent: their events go to another server
+            pending.sent.cancel()
         if self._client is not None:
             await self._client.aclose()
 
@@ -92,28 +113,42 @@ class Notifier:
         task.add_done_callback(self._tasks.discard)
 
     async def _current(self) -> list[Subscription]:
+        now = time.monotonic()
+        if not self._stale and now - self._checked >= RELOAD_S:
+            self._checked = now
+            self._stale = await anyio.to_thread.run_sync(self._fingerprint_now) != self._fingerprint
         if self._stale:
             self._stale = False
-            self._subscriptions = await anyio.to_thread.run_sync(self._load)
+            self._fingerprint, self._subscriptions = await anyio.to_thread.run_sync(self._load)
         now_ms = self.kernel.now_ms()
         return [s for s in self._subscriptions if s.live(now_ms)]
 
-    def _load(self) -> list[Subscription]:
+    def _fingerprint_now(self) -> tuple[int, int | None]:
+        """Changes on any server show here: a subscription made or deleted changes the count, one
+        changed its `modified_ms`."""
+        with self.kernel.engine.connect() as conn:
+            count, newest = conn.execute(select(func.count(), func.max(subscriptions.c.modified_ms))).one()
+        return int(count), newest
+
+    def _load(self) -> tuple[tuple[int, int | None], list[Subscription]]:
         with self.kernel.engine.connect() as conn:
             rows = conn.execute(select(subscriptions)).all()
+        fingerprint = (len(rows), max((row.modified_ms for row in rows), default=None))
         loaded = []
         for row in rows:
             try:
                 loaded.append(from_row(row))
             except Exception:  # a subscription stored by an older version: skipped, not fatal
                 log.exception("subscription %s cannot be read", row.id)
-        return loaded
+        return fingerprint, loaded
 
     # -- changes -----------------------------------------------------------------------------------------
     async def _on_event(self, event: Event) -> None:
+        """Return once the notifications carrying this change went (or `HOLD_S` passed)."""
         changes = await self._changes(event)
         if not changes:
             return
+        awaited: list[asyncio.Future[None]] = []
         for subscription in await self._current():
             if subscription.interval_s is not None:
                 continue
@@ -121,7 +156,15 @@ class Notifier:
                 if _selected(subscription, urn, entity_type) and (
                     subscription.watched is None or names is None or subscription.watched & names
                 ):
-                    self._pending[subscription.id].add(urn)
+                    pending = self._pending.get(subscription.id)
+                    if pending is None:
+                        pending = self._pending[subscription.id] = Pending()
+                    pending.urns.add(urn)
+                    awaited.append(pending.sent)
+        if awaited:
+            await asyncio.wait(set(awaited), timeout=HOLD_S)  # leaves the futures as they are
+            if any(f.cancelled() for f in awaited):  # the server stops before sending
+                raise asyncio.CancelledError
 
     async def _changes(self, event: Event) -> dict[str, tuple[str, frozenset[str] | None]]:
         """Entity URN -> (type, the attributes that changed; None: any)."""
@@ -165,19 +208,59 @@ class Notifier:
                     self._last_sent[subscription.id] = now
                     self._spawn(self._periodic(subscription))
                 continue
-            urns = self._pending.get(subscription.id)
-            if not urns or (last is not None and now - last < subscription.throttling_s):
+            pending = self._pending.get(subscription.id)
+            if pending is None or (last is not None and now - last < subscription.throttling_s):
                 continue
-            self._pending[subscription.id] = set()
+            del self._pending[subscription.id]
             self._last_sent[subscription.id] = now
-            self._spawn(self._on_change(subscription, urns))
+            self._spawn(self._on_change(subscription, pending))
 
     async def _areas(self, subscription: Subscription) -> frozenset[str] | None:
         if subscription.tenant is None:
             return None
         return await anyio.to_thread.run_sync(tenant_areas, self.kernel, subscription.tenant)
 
-    async def _on_change(self, subscription: Subscription, urns: Iterable[str]) -> None:
+    async def _on_change(self, subscription: Subscription, pending: Pending) -> None:
+        requeued = False
+        try:
+            claimed = None
+            if subscription.throttling_s:
+                window_ms = int(subscription.throttling_s * 1000)
+                claimed = await anyio.to_thread.run_sync(self._claim, subscription.id, window_ms, 0)
+                if claimed is None:
+                    self._requeue(subscription, pending)  # another server notified within the window
+                    requeued = True
+                    return
+            await self._send_current(subscription, pending.urns, claimed)
+        except asyncio.CancelledError:  # the server stops: not sent, the events go to another server
+            pending.sent.cancel()
+            raise
+        finally:
+            if not requeued and not pending.sent.done():
+                pending.sent.set_result(None)
+
+    def _requeue(self, subscription: Subscription, pending: Pending) -> None:
+        """Keep the changes for the next try, at the next tick."""
+        self._last_sent[subscription.id] = time.monotonic() - subscription.throttling_s
+        waiting = self._pending.get(subscription.id)
+        if waiting is None:
+            self._pending[subscription.id] = pending
+            return
+        waiting.urns |= pending.urns
+
+        def follow(sent: asyncio.Future[None]) -> None:
+            if pending.sent.done():
+                return
+            if sent.cancelled():
+                pending.sent.cancel()
+            else:
+                pending.sent.set_result(None)
+
+        waiting.sent.add_done_callback(follow)
+
+    async def _send_current(
+        self, subscription: Subscription, urns: Iterable[str], claimed_ms: int | None
+    ) -> None:
         areas = await self._areas(subscription)
         selection = subscription.selection(areas)
 
@@ -187,24 +270,32 @@ class Notifier:
 
         matching = await anyio.to_thread.run_sync(current)
         if matching:
-            await self._deliver(subscription, matching)
+            await self._deliver(subscription, matching, claimed_ms)
 
     async def _periodic(self, subscription: Subscription) -> None:
+        interval_ms = int(subscription.interval_s * 1000) if subscription.interval_s else 0
+        slack_ms = int(TICK_SECONDS * 2000)  # servers' ticks drift against each other
+        claimed = await anyio.to_thread.run_sync(self._claim, subscription.id, interval_ms, slack_ms)
+        if claimed is None:
+            return  # another server sends this period's notification
         areas = await self._areas(subscription)
         selection = subscription.selection(areas)
         page, _total = await anyio.to_thread.run_sync(find, self.kernel, selection, 0, MAX_ENTITIES)
         matching = [e for e in page if _selected(subscription, e.urn, e.type)]
         if matching:
-            await self._deliver(subscription, matching)
+            await self._deliver(subscription, matching, claimed)
 
-    async def _deliver(self, subscription: Subscription, found: list[StoredEntity]) -> None:
+    async def _deliver(
+        self, subscription: Subscription, found: list[StoredEntity], claimed_ms: int | None
+    ) -> None:
+        notified_ms = self.kernel.now_ms() if claimed_ms is None else claimed_ms
         context = subscription.context
         data = [render(entity, context, subscription.format, subscription.attributes) for entity in found]
         notification: dict[str, Any] = {
             "id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}",
             "type": "Notification",
             "subscriptionId": subscription.id,
-            "notifiedAt": iso(self.kernel.now_ms()),
+            "notifiedAt": iso(notified_ms),
             "data": data,
         }
         headers = {"Content-Type": subscription.accept}
@@ -220,7 +311,7 @@ class Notifier:
             failure = await self._attempt(subscription.uri, body, headers)
             if failure is None:
                 break
-        await anyio.to_thread.run_sync(self._record, subscription.id, failure)
+        await anyio.to_thread.run_sync(self._record, subscription.id, failure, notified_ms)
         if failure is None:
             self.delivered += 1
         else:
@@ -240,8 +331,28 @@ class Notifier:
             return None
         return f"the endpoint answered {answer.status_code}"
 
-    def _record(self, subscription_id: str, failure: str | None) -> None:
+    def _claim(self, subscription_id: str, window_ms: int, slack_ms: int) -> int | None:
+        """Whether this server sends the subscription's next notification (a `timeInterval` period, or
+        one after a `throttling` window): the first server to move the row's `last_notification_ms`
+        past the window does (a compare-and-set every server tries). The claim's time, or None."""
         now_ms = self.kernel.now_ms()
+        due = now_ms - window_ms + slack_ms
+        with write_transaction(self.kernel.engine) as conn:
+            claimed = conn.execute(
+                update(subscriptions)
+                .where(
+                    subscriptions.c.id == subscription_id,
+                    or_(
+                        subscriptions.c.last_notification_ms.is_(None),
+                        subscriptions.c.last_notification_ms <= due,
+                    ),
+                )
+                .values(last_notification_ms=now_ms)
+            )
+        return now_ms if claimed.rowcount == 1 else None
+
+    def _record(self, subscription_id: str, failure: str | None, now_ms: int) -> None:
+        """The delivery record; `now_ms` is the notification's time (`notifiedAt`, the claim's time)."""
         values: dict[str, Any] = {
             "times_sent": subscriptions.c.times_sent + 1,
             "last_notification_ms": now_ms,
