@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -133,11 +134,20 @@ class Kernel:
         under `batch_id` (a queue delivering it again) is not stored again; it is announced again with
         its own newest points, which a queue's bus drops when the first announcement went out (message
         id = batch id) and delivers when the recorder died between the commit and the announcement."""
-        stored = await anyio.to_thread.run_sync(self.observations.write, batch, source, batch_id)
-        if batch_id is not None and not stored.newest and len(batch):
-            stored = replace(stored, newest=_newest_points(batch))
-        await self.bus.publish(self.recorded_event(batch, stored))
+        (stored,) = await self.record_many([(batch, source, batch_id)])
         return stored
+
+    async def record_many(self, queued: Sequence[tuple[PointBatch, str, int | None]]) -> list[StoredBatch]:
+        """`record` for several (batch, source, batch id) at once: stored in one transaction (all or
+        none), then each one published, in order. A recorder stores what it finds queued this way."""
+        stored_all = await anyio.to_thread.run_sync(self.observations.write_many, queued)
+        result = []
+        for (batch, _, batch_id), stored in zip(queued, stored_all, strict=True):
+            if batch_id is not None and not stored.newest and len(batch):
+                stored = replace(stored, newest=_newest_points(batch))
+            await self.bus.publish(self.recorded_event(batch, stored))
+            result.append(stored)
+        return result
 
     def recorded_event(self, batch: PointBatch, stored: StoredBatch) -> ObservationsRecorded:
         names = self.registry.metric_names
