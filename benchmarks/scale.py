@@ -1,17 +1,24 @@
-"""Ingestion through the cluster path (NATS JetStream queue + recorders) against the embedded default.
+"""Ingestion through the cluster path (PostgreSQL + NATS JetStream queue + recorders) against the
+embedded default (SQLite, in-process bus).
 
-    .venv/bin/python benchmarks/scale.py [--seconds 8] [--runs 3]
+    .venv/bin/python benchmarks/scale.py [--seconds 5] [--runs 3]
 
-Measures, in each run, on one SQLite store per configuration and one local nats-server (JetStream,
-file storage, 1 replica):
-  (a) embedded: `cityops serve` (in-process bus): points/s through `POST /api/ingest`, stored on return;
-  (b) cluster, 1 recorder: `serve --role api` + `serve --role recorder`: points/s from the first POST
-      until the last batch is in the store (202s come earlier, when JetStream holds the batch);
+Measures, in each run, with one local nats-server (JetStream, file storage, 1 replica) and one
+throw-away PostgreSQL 15 cluster (Debian's, default durable settings: fsync, synchronous commit):
+  (a) embedded: `cityops serve` on SQLite (in-process bus): points/s through `POST /api/ingest`, stored on
+      return;
+  (b) cluster, 1 recorder: `serve --role api` + `serve --role recorder` on PostgreSQL: points/s from the
+      first POST until the last batch is in the store (202s come earlier, when JetStream holds the batch);
   (c) cluster, 2 recorders: the same with two recorder processes;
+  (peer) PostgreSQL binary COPY of the same rows alone into a bare table with the same primary key, one
+      transaction per batch (as benchmarks/store.py): the floor of any PostgreSQL-backed store;
   (peer) NATS JetStream publish alone: the same encoded batches published with acknowledgement to a
       stream configured as the ingestion stream, nobody consuming: the floor of the queue's cost;
-  (peer) sqlite3 `executemany` of the same rows into a bare table (as benchmarks/ingest.py);
-  and event -> live feed (SSE) latency p50/p99 at 10,000 points/s for (a) and (b).
+  (peer) sqlite3 `executemany` of the same rows into a bare table (as benchmarks/ingest.py), the
+      embedded default's floor;
+  and event -> live feed (SSE) latency p50/p99 at 10,000 points/s for (a), (b) and (c): 1,000-point
+  batches posted every 0.1 s, each timed from its POST until its event reaches an SSE client; the client
+  waits up to 30 s after the last post for late events, and counts those that never come.
 Prints medians over the runs. Figures are recorded in docs/benchmarks.md.
 """
 
@@ -25,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -39,11 +47,14 @@ from sqlalchemy import create_engine, func, select
 from cityops.backends.wire import MAX_PAYLOAD, encode_batch
 from cityops.core.entities import EntityRef
 from cityops.core.ingest import PointBatch
+from cityops.core.local_postgres import LocalPostgres
 from cityops.core.schema import batches
 from ingest import BATCH, REPO, feed_latency, make_points, operator_headers, prepare, sqlite_peer
+from store import copy_peer
 
 BIN = Path(sys.executable).parent
 BATCHES = 200
+COPY_BATCHES = 60
 
 
 @contextmanager
@@ -87,6 +98,8 @@ def cityops(url: str, role: str | None, port: int, bus_url: str | None) -> Itera
                     break
                 except httpx.HTTPError:
                     time.sleep(0.2)
+        # Read on, so a process that logs never blocks on a full pipe.
+        threading.Thread(target=process.stdout.read, daemon=True).start()
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -125,23 +138,31 @@ def until_stored(base: str, url: str, urns: list[str], seconds: float, auth: dic
     return points / (time.perf_counter() - start)
 
 
+def point_batches(urns: list[str], count: int) -> list[PointBatch]:
+    """The posted batches as an API server hands them on (entity and metric ids for the names)."""
+    index = {urn: i + 1 for i, urn in enumerate(urns)}
+    refs = {i + 1: EntityRef(i + 1, urn, "Camera", urn) for i, urn in enumerate(urns)}
+    result = []
+    for n in range(count):
+        points = make_points(urns, n)
+        result.append(
+            PointBatch(
+                entity_ids=[index[str(p["entity"])] for p in points],
+                metric_ids=[
+                    1 + ("intensity", "occupancy", "averageVehicleSpeed").index(str(p["metric"]))
+                    for p in points
+                ],
+                ts_ms=[int(str(p["time"])) for p in points],
+                values=[float(str(p["value"])) for p in points],
+                entities=refs,
+            )
+        )
+    return result
+
+
 def jetstream_peer(bus_url: str, urns: list[str], seconds: float) -> float:
     """The same batches, encoded as API servers do, published with acknowledgement; nobody consumes."""
-    refs = {i: EntityRef(i + 1, urn, "Camera", urn) for i, urn in enumerate(urns)}
-    payloads = []
-    for n in range(BATCHES):
-        points = make_points(urns, n)
-        index = {urn: i for i, urn in enumerate(urns)}
-        batch = PointBatch(
-            entity_ids=[index[str(p["entity"])] + 1 for p in points],
-            metric_ids=[
-                1 + ("intensity", "occupancy", "averageVehicleSpeed").index(str(p["metric"])) for p in points
-            ],
-            ts_ms=[int(str(p["time"])) for p in points],
-            values=[float(str(p["value"])) for p in points],
-            entities={ref.id: ref for ref in refs.values()},
-        )
-        payloads.append(encode_batch(n + 1, "bench", batch))
+    payloads = [encode_batch(n + 1, "bench", batch) for n, batch in enumerate(point_batches(urns, BATCHES))]
 
     async def run() -> float:
         nc = await nats.connect(bus_url)
@@ -175,26 +196,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    keys = ("embedded", "cluster1", "cluster2", "jetstream", "sqlite", "e_p50", "e_p99", "c_p50", "c_p99")
+    configs = (("embedded", "embedded, SQLite"), ("cluster1", "PostgreSQL + NATS, 1 recorder"),
+               ("cluster2", "PostgreSQL + NATS, 2 recorders"))  # fmt: skip
+    keys = [*(k for k, _ in configs), "jetstream", "copy", "sqlite"]
+    keys += [f"{k}_{q}" for k, _ in configs for q in ("p50", "p99", "lost")]
     results: dict[str, list[float]] = {k: [] for k in keys}
 
     def show(key: str, label: str) -> None:
-        print(f"  {label:<34} {results[key][-1]:>10,.0f} points/s", flush=True)
+        print(f"  {label:<44} {results[key][-1]:>10,.0f} points/s", flush=True)
 
-    for run in range(1, args.runs + 1):
-        print(f"run {run}/{args.runs}", flush=True)
-        with tempfile.TemporaryDirectory() as tmp:
-            folder = Path(tmp)
-            base_port = 19000 + 10 * run
-            with nats_server(folder, base_port) as bus:
-                results["jetstream"].append(
-                    jetstream_peer(bus, prepare(f"sqlite:///{tmp}/peer.sqlite"), args.seconds)
-                )
-                show("jetstream", "NATS JetStream publish alone (peer)")
+    def latency(key: str, label: str, base: str, urns: list[str], auth: dict[str, str]) -> None:
+        p50, p99, _, lost = feed_latency(base, urns, args.seconds, auth)
+        for q, value in (("p50", p50), ("p99", p99), ("lost", lost)):
+            results[f"{key}_{q}"].append(value)
+        print(f"  {label + ' feed latency':<44} p50 {p50:.0f} ms, p99 {p99:.0f} ms", flush=True)
+
+    server = LocalPostgres.start(durable=True)
+    try:
+        for run in range(1, args.runs + 1):
+            print(f"run {run}/{args.runs}", flush=True)
+            with tempfile.TemporaryDirectory() as tmp, nats_server(Path(tmp), 19000 + 10 * run) as bus:
+                base_port = 19000 + 10 * run
                 urns = prepare(f"sqlite:///{tmp}/e.sqlite")
+                results["jetstream"].append(jetstream_peer(bus, urns, args.seconds))
+                show("jetstream", "NATS JetStream publish alone (peer)")
+                server.create_database("peer")
+                results["copy"].append(copy_peer(server, point_batches(urns, COPY_BATCHES)))
+                server.drop_database("peer")
+                show("copy", "PostgreSQL COPY alone (peer)")
                 results["sqlite"].append(sqlite_peer(urns, args.seconds))
                 show("sqlite", "sqlite3 executemany alone (peer)")
 
@@ -202,43 +234,36 @@ def main() -> None:
                 auth = operator_headers(url)
                 with cityops(url, None, base_port + 1, None) as base:
                     results["embedded"].append(until_stored(base, url, urns, args.seconds, auth))
-                    show("embedded", "embedded (in-process bus)")
-                    p50, p99, _ = feed_latency(base, urns, args.seconds, auth)
-                    results["e_p50"].append(p50)
-                    results["e_p99"].append(p99)
-                    print(f"  {'embedded feed latency':<34} p50 {p50:.0f} ms, p99 {p99:.0f} ms", flush=True)
+                    show("embedded", configs[0][1])
+                    latency("embedded", "embedded", base, urns, auth)
 
-                for recorders, key in ((1, "cluster1"), (2, "cluster2")):
-                    url = f"sqlite:///{tmp}/c{recorders}.sqlite"
+                for recorders, (key, label) in zip((1, 2), configs[1:], strict=True):
+                    name = f"cluster{run}_{recorders}"
+                    url = server.create_database(name)
                     prepare(url)
                     auth = operator_headers(url)
-                    port = base_port + 1 + recorders
-                    with cluster(url, port, bus, recorders) as base:
+                    with cluster(url, base_port + 1 + recorders, bus, recorders) as base:
                         results[key].append(until_stored(base, url, urns, args.seconds, auth))
-                        show(key, f"cluster, {recorders} recorder(s), until stored")
-                        if recorders == 1:
-                            p50, p99, _ = feed_latency(base, urns, args.seconds, auth)
-                            results["c_p50"].append(p50)
-                            results["c_p99"].append(p99)
-                            print(
-                                f"  {'cluster feed latency':<34} p50 {p50:.0f} ms, p99 {p99:.0f} ms",
-                                flush=True,
-                            )
+                        show(key, f"{label}, until stored")
+                        latency(key, label, base, urns, auth)
+                    server.drop_database(name)
+    finally:
+        server.stop()
     med = {k: statistics.median(v) for k, v in results.items()}
     print(f"\nmedians over {args.runs} runs (load average {os.getloadavg()[0]:.1f} at the end)")
-    for key, label in (
-        ("embedded", "embedded"),
-        ("cluster1", "cluster, 1 recorder"),
-        ("cluster2", "cluster, 2 recorders"),
-    ):
+    for key, label in configs:
         print(
-            f"  {label:<22} {med[key]:>10,.0f} points/s  ({med[key] / med['jetstream']:.2f} x JetStream publish alone,"
-            f" {med[key] / med['sqlite']:.2f} x sqlite3 alone)"
+            f"  {label:<32} {med[key]:>10,.0f} points/s  ({med[key] / med['copy']:.2f} x PostgreSQL COPY,"
+            f" {med[key] / med['jetstream']:.3f} x JetStream publish, {med[key] / med['sqlite']:.2f} x sqlite3)"
         )
-    print(f"  JetStream publish alone {med['jetstream']:>9,.0f} points/s")
-    print(f"  sqlite3 alone           {med['sqlite']:>9,.0f} points/s")
-    print(f"  feed latency embedded  p50 {med['e_p50']:.0f} ms, p99 {med['e_p99']:.0f} ms at 10,000 points/s")
-    print(f"  feed latency cluster   p50 {med['c_p50']:.0f} ms, p99 {med['c_p99']:.0f} ms at 10,000 points/s")
+    print(f"  {'PostgreSQL COPY alone':<32} {med['copy']:>10,.0f} points/s")
+    print(f"  {'JetStream publish alone':<32} {med['jetstream']:>10,.0f} points/s")
+    print(f"  {'sqlite3 executemany alone':<32} {med['sqlite']:>10,.0f} points/s")
+    for key, label in configs:
+        print(
+            f"  feed latency at 10,000 points/s, {label}: p50 {med[key + '_p50']:.0f} ms,"
+            f" p99 {med[key + '_p99']:.0f} ms, events never seen {max(results[key + '_lost']):.0f}"
+        )
 
 
 @contextmanager
