@@ -1,5 +1,5 @@
-"""`q` narrowed in SQL keeps every entity the exact evaluation matches (a property test on a real SQLite
-store), and narrows metrics through `latest`."""
+"""`q` narrowed in SQL keeps every entity the exact evaluation matches (a property test on a real store,
+SQLite and PostgreSQL), drops what cannot match, and narrows metrics through `latest`."""
 
 from __future__ import annotations
 
@@ -65,9 +65,6 @@ def test_sql_keeps_every_match(
 def test_metrics_are_narrowed_on_latest(client: Any, kernel: Kernel) -> None:
     from tests.ngsild.test_entities import BASE, access_point, now_iso
 
-    if kernel.engine.dialect.name != "sqlite":
-        pytest.skip("q is narrowed in SQL on SQLite only (docs/ngsild.md); test_sql_keeps_every_match holds")
-
     for n, users in enumerate((3, 30, 300)):
         value = {"type": "Property", "value": users, "observedAt": now_iso(-10)}
         assert (
@@ -83,3 +80,42 @@ def test_metrics_are_narrowed_on_latest(client: Any, kernel: Kernel) -> None:
     assert kept == {"urn:ngsi-ld:AccessPoint:m-1"}
     found = client.get(f"{BASE}/entities", params={"q": "activeUsers>10;activeUsers<100", "idPattern": ":m-"})
     assert [e["id"] for e in found.json()] == ["urn:ngsi-ld:AccessPoint:m-1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("floor==2", {"plain-2", "normalized-2", "array"}),
+        ("floor<2.5", {"plain-2", "normalized-2", "array"}),
+        ('floor>"1"', {"text-2", "array"}),
+        ("floor==1..2", {"plain-2", "normalized-2", "array"}),
+        ("floor", {"plain-2", "normalized-2", "plain-3", "text-2", "array"}),
+    ],
+)
+def test_plain_attributes_are_narrowed(kernel: Kernel, query: str, expected: set[str]) -> None:
+    """On both databases the SQL condition itself drops what cannot match: other values, other kinds
+    (a string is not a number), a missing attribute; an array is left to the process."""
+    stored: dict[str, dict[str, Any]] = {
+        "plain-2": {"floor": 2},
+        "normalized-2": {"floor": {"type": "Property", "value": 2}},
+        "plain-3": {"floor": 3},
+        "text-2": {"floor": "2"},
+        "array": {"floor": [1, 2]},
+        "none": {"other": 2},
+    }
+    tag = next(SERIAL)
+    kernel.registry.upsert_many(
+        [
+            EntityWrite(f"urn:ngsi-ld:AccessPoint:narrow-{tag}-{key}", "AP", 106.6, 10.9, attributes)
+            for key, attributes in stored.items()
+        ]
+    )
+    with kernel.engine.connect() as conn:
+        kept = set(
+            conn.execute(
+                select(entities.c.urn).where(
+                    entities.c.urn.like(f"%:narrow-{tag}-%"), narrowing(kernel, parse(query))
+                )
+            ).scalars()
+        )
+    assert {urn.split(f"narrow-{tag}-")[1] for urn in kept} == expected
