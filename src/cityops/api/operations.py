@@ -44,6 +44,7 @@ from cityops.core.rules.alerts import AlertFilter, alert_to_dict, get_alert, lis
 from cityops.core.rules.definitions import SUB_CATEGORIES, Category, RuleError, Severity
 from cityops.core.rules.engine import RuleConflict, RuleEngine, RuleNotFound, StoredRule
 from cityops.core.schema_operations import incidents
+from cityops.core.text_limits import Key
 
 router = APIRouter(tags=["operations"])
 
@@ -166,7 +167,7 @@ async def get_rule_templates(request: Request, principal: RoomReader) -> list[di
 
 
 @router.get("/api/rules/{rule_id}", summary="One alert rule")
-async def get_rule(request: Request, principal: RoomReader, rule_id: str) -> dict[str, Any]:
+async def get_rule(request: Request, principal: RoomReader, rule_id: Key) -> dict[str, Any]:
     engine = rules_of(request)
     try:
         return _rule(engine, engine.get(rule_id))
@@ -181,13 +182,13 @@ async def post_rule(request: Request, principal: Writer, body: RuleBody) -> dict
 
 
 @router.put("/api/rules/{rule_id}", summary="Replace an alert rule")
-async def put_rule(request: Request, principal: Writer, rule_id: str, body: RuleBody) -> dict[str, Any]:
+async def put_rule(request: Request, principal: Writer, rule_id: Key, body: RuleBody) -> dict[str, Any]:
     engine = rules_of(request)
     return _rule(engine, await _answer(engine.replace(rule_id, body, principal.actor)))
 
 
 @router.delete("/api/rules/{rule_id}", status_code=204, summary="Delete an alert rule (its alerts clear)")
-async def delete_rule(request: Request, principal: Writer, rule_id: str) -> Response:
+async def delete_rule(request: Request, principal: Writer, rule_id: Key) -> Response:
     await _answer(rules_of(request).delete(rule_id, principal.actor))
     return Response(status_code=204)
 

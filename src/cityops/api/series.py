@@ -12,6 +12,7 @@ from cityops.api.state import kernel_of
 from cityops.core.kernel import Kernel
 from cityops.core.observations import read_rollups
 from cityops.core.schema import GRAIN_MS
+from cityops.core.text_limits import Key
 
 router = APIRouter(tags=["map"])
 
@@ -66,7 +67,7 @@ async def get_series(
     request: Request,
     principal: Reader,
     entity: Annotated[str, Query(max_length=200, description="the entity's URN")],
-    metric: Annotated[list[str], Query(min_length=1, max_length=MAX_METRICS)],
+    metric: Annotated[list[Key], Query(min_length=1, max_length=MAX_METRICS)],
     grain: Literal["m", "h", "d"] = "m",
     start: Annotated[int | None, Query(ge=0, description="epoch ms, inclusive")] = None,
     end: Annotated[int | None, Query(ge=0, description="epoch ms, exclusive")] = None,

@@ -30,6 +30,7 @@ from cityops.core.access.accounts import (
 )
 from cityops.core.access.tokens import issue_token, list_tokens, revoke_token
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Key
 
 router = APIRouter(tags=["access"])
 T = TypeVar("T")
@@ -107,7 +108,7 @@ async def post_user(request: Request, principal: Admin, body: UserIn) -> dict[st
 
 
 @router.get("/api/users/{username}", summary="One account (admin)")
-async def get_user(request: Request, principal: Admin, username: str) -> dict[str, Any]:
+async def get_user(request: Request, principal: Admin, username: Key) -> dict[str, Any]:
     return await _in_transaction(request, lambda conn: user_to_dict(fetch_user(conn, username)))
 
 
@@ -116,7 +117,7 @@ async def get_user(request: Request, principal: Admin, username: str) -> dict[st
     summary="Change an account (admin): role, agency and areas, disabled, display name, password",
 )
 async def patch_user(
-    request: Request, principal: Admin, username: str, body: UserChangesIn
+    request: Request, principal: Admin, username: Key, body: UserChangesIn
 ) -> dict[str, Any]:
     changes = body.model_dump(exclude_unset=True)
     password = changes.pop("password", None)

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, insert, select
 
 from cityops.core import audit
 from cityops.core.domain import LANGUAGES, Text
+from cityops.core.text_limits import Key, Label
 from cityops.economy.schema import series
 from cityops.economy.units import UNITS
 
@@ -116,12 +117,12 @@ class SeriesIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="lower-case letters, digits and _ (e.g. 'tourism_revenue')")
-    title: dict[str, str] = Field(description="{vi, en, ja}; vi required")
-    unit: str
+    code: Key = Field(description="lower-case letters, digits and _ (e.g. 'tourism_revenue')")
+    title: dict[str, Label] = Field(description="{vi, en, ja}; vi required")
+    unit: Label
     source: str = Field(min_length=1, max_length=300)
-    period_type: str = "month"
-    area_code: str = PROVINCE
+    period_type: Key = "month"
+    area_code: Key = PROVINCE
     additive: bool = Field(description="true when a cumulative period is the sum of its months")
 
     @field_validator("code")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import Connection, case, func, insert, select
 
 from cityops.core import audit
+from cityops.core.text_limits import Key
 from cityops.economy.countries import country_name
 from cityops.economy.parks import PARK_IDS
 from cityops.economy.schema import country_totals, projects
@@ -42,8 +43,8 @@ class ProjectIn(BaseModel):
     name: str = Field(min_length=1, max_length=300)
     investor: str = Field(min_length=1, max_length=300)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 (JP, KR, SG...)")
-    sector: str
-    park: str | None = Field(default=None, description="an industrial park id (vsip-1...), if inside one")
+    sector: Key
+    park: Key | None = Field(default=None, description="an industrial park id (vsip-1...), if inside one")
     area_code: str | None = Field(default=None, max_length=32)
     registered_musd: float = Field(ge=0, allow_inf_nan=False)
     disbursed_musd: float = Field(ge=0, allow_inf_nan=False)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from cityops.core import audit
 from cityops.core.domain import LANGUAGES
+from cityops.core.text_limits import Key, Label
 from cityops.economy.schema import milestones, programme_projects, rollout
 
 Status = Literal["planned", "piloting", "rolling_out", "done", "on_hold"]
@@ -29,7 +30,7 @@ def _title(value: dict[str, str]) -> dict[str, str]:
 class MilestoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: dict[str, str]
+    title: dict[str, Label]
     due: date
     done: date | None = None
 
@@ -40,12 +41,12 @@ class ProgrammeProjectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")
-    title: dict[str, str]
+    title: dict[str, Label]
     partner: str = Field(min_length=1, max_length=300)
     scope: str = Field(min_length=1, max_length=2000)
     budget_bn_vnd: float = Field(ge=0, allow_inf_nan=False)
     status: Status
-    indicators: list[str] = Field(
+    indicators: list[Key] = Field(
         default_factory=list, description="ids of cityops indicators (GET /api/indicators)"
     )
     milestones: list[MilestoneIn] = Field(default_factory=list, max_length=100)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from cityops.core.indicators import Inputs
 from cityops.core.schema import areas
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Key
 from cityops.economy import comparison, investment, panel_data, programme
 from cityops.economy.comparison import VN
 from cityops.economy.did import ComparisonError, Locality, difference_in_differences
@@ -55,7 +56,7 @@ def programme_router(kernel: Kernel) -> APIRouter:
 
     @router.get("/rankings", summary="Projects and capital by country, sector, industrial park or area")
     async def get_ranking(
-        by: Literal["country", "sector", "park", "area"], lang: str = "vi"
+        by: Literal["country", "sector", "park", "area"], lang: Key = "vi"
     ) -> dict[str, Any]:
         chosen = language(lang)
 
@@ -147,7 +148,7 @@ def programme_router(kernel: Kernel) -> APIRouter:
         "bootstrap interval",
     )
     async def get_comparison(
-        entity_type: str, metric: str, since: date, change: date, until: date
+        entity_type: Key, metric: Key, since: date, change: date, until: date
     ) -> dict[str, Any]:
         if not since < change < until:
             raise field_error(422, "change", "since < change < until is required")

@@ -18,6 +18,7 @@ from cityops.core.access.accounts import Principal
 from cityops.core.domain import LANGUAGES
 from cityops.core.schema import areas
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Key, Label
 from cityops.economy import catalogue, figures, importing, overview, sheets, targets
 from cityops.economy.change import year_on_year
 from cityops.economy.periods import Period, PeriodError, parse
@@ -62,12 +63,12 @@ def period_of(text: str, field: str = "period") -> Period:
 class FigureIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    series: str
-    period: str = Field(description="2021-09, 2021-01..09, 2021, Tháng 9/2021, 9 tháng năm 2021")
+    series: Key
+    period: Key = Field(description="2021-09, 2021-01..09, 2021, Tháng 9/2021, 9 tháng năm 2021")
     value: float | None = Field(default=None, allow_inf_nan=False)
     change_pct: float | None = Field(default=None, allow_inf_nan=False, description="% on a year earlier")
-    unit: str | None = Field(default=None, description="checked against the series' unit when given")
-    qualifier: str | None = Field(default=None, description="'over' or 'about', as the source says")
+    unit: Label | None = Field(default=None, description="checked against the series' unit when given")
+    qualifier: Key | None = Field(default=None, description="'over' or 'about', as the source says")
     source: str = Field(min_length=1, max_length=300)
     simulated: bool = False
     note: str | None = Field(default=None, max_length=1000, description="why a revision was made")
@@ -101,7 +102,7 @@ def series_router(engine: Engine) -> APIRouter:
         return found
 
     @router.get("/series", summary="The series: built-in and the operator's")
-    async def list_series(lang: str = "vi") -> list[dict[str, Any]]:
+    async def list_series(lang: Key = "vi") -> list[dict[str, Any]]:
         chosen = language(lang)
         return [s.to_dict(chosen) for s in (await anyio.to_thread.run_sync(known)).values()]
 
@@ -123,7 +124,7 @@ def series_router(engine: Engine) -> APIRouter:
         return new.to_dict()
 
     @router.get("/series/{code}", summary="A series' figures in force, with the change on a year earlier")
-    async def series_figures(code: str, lang: str = "vi") -> dict[str, Any]:
+    async def series_figures(code: Key, lang: Key = "vi") -> dict[str, Any]:
         chosen = language(lang)
         series = one(code)
 
@@ -142,7 +143,7 @@ def series_router(engine: Engine) -> APIRouter:
         return {"series": series.to_dict(chosen), "figures": rows}
 
     @router.get("/series/{code}/history", summary="Every revision of one figure, oldest first")
-    async def series_history(code: str, period: str) -> list[dict[str, Any]]:
+    async def series_history(code: Key, period: Key) -> list[dict[str, Any]]:
         one(code)
         chosen = period_of(period)
 
@@ -216,7 +217,9 @@ def series_router(engine: Engine) -> APIRouter:
     async def post_import(
         request: Request,
         source: Annotated[str, Query(min_length=1, max_length=200, description="who published the table")],
-        format: Annotated[str | None, Query(description="csv or xlsx (else from Content-Type)")] = None,
+        format: Annotated[
+            str | None, Query(max_length=10, description="csv or xlsx (else from Content-Type)")
+        ] = None,
         revise: bool = False,
     ) -> Any:
         chosen = _format(request, format)
@@ -263,7 +266,7 @@ def series_router(engine: Engine) -> APIRouter:
     async def get_overview(
         year: Annotated[int, Query(ge=1900, le=2199)],
         through: Annotated[int, Query(ge=1, le=12, description="latest month to consider")] = 12,
-        lang: str = "vi",
+        lang: Key = "vi",
     ) -> list[dict[str, Any]]:
         chosen = language(lang)
 

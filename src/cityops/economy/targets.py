@@ -9,13 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, delete, insert, select
 
 from cityops.core import audit
+from cityops.core.text_limits import Key
 from cityops.economy.schema import targets
 
 
 class TargetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    series_code: str
+    series_code: Key
     year: int = Field(ge=1900, le=2199)
     kind: Literal["value", "growth"] = Field(
         description="'value': the year's total in the series' unit; 'growth': % on the previous year"

@@ -23,6 +23,7 @@ from cityops.core.access.accounts import Principal
 from cityops.core.incidents.attachments import multipart_limit, sanitise_filename
 from cityops.core.kernel import Kernel
 from cityops.core.multipart_form import FileTooLarge, FormUnreadable, limited_form
+from cityops.core.text_limits import Key, Prose
 from cityops.reports.desk import ReportDesk
 from cityops.reports.errors import ReportError, TooManyReports
 from cityops.reports.pages import render
@@ -109,7 +110,7 @@ def build_router(kernel: Kernel) -> APIRouter:
 
     # --- public --------------------------------------------------------------------------------------
     @router.get(f"{PUBLIC}/services", summary="Categories a citizen may choose (Open311 service list)")
-    async def services(lang: str = "vi") -> list[dict[str, Any]]:
+    async def services(lang: Key = "vi") -> list[dict[str, Any]]:
         return [
             {"service_code": c.code, "service_name": c.title(language(lang)), "type": "realtime"}
             for c in table.categories
@@ -146,7 +147,7 @@ def build_router(kernel: Kernel) -> APIRouter:
             return failure(exc)
 
     @router.get(f"{PUBLIC}/form", response_class=HTMLResponse, summary="The citizens' form (HTML)")
-    async def form_page(lang: str = "vi") -> HTMLResponse:
+    async def form_page(lang: Key = "vi") -> HTMLResponse:
         token = secrets.token_urlsafe(32)
         page = render(
             "form.html", language(lang), scripts=True, categories=table.categories, token=token, values={}
@@ -194,12 +195,12 @@ def build_router(kernel: Kernel) -> APIRouter:
         return page
 
     @router.get(f"{PUBLIC}/board", response_class=HTMLResponse, summary="Progress of approved reports")
-    async def board(lang: str = "vi", offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+    async def board(lang: Key = "vi", offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
         listed = await desk.public_list(100, offset)
         return render("board.html", language(lang), reports=listed["items"], total=listed["total"])
 
     @router.get(f"{PUBLIC}/board/{{report_id}}", response_class=HTMLResponse, summary="One approved report")
-    async def board_detail(report_id: int, lang: str = "vi") -> HTMLResponse:
+    async def board_detail(report_id: int, lang: Key = "vi") -> HTMLResponse:
         lang = language(lang)
         try:
             report = await desk.public_get(report_id)
@@ -259,7 +260,7 @@ def build_router(kernel: Kernel) -> APIRouter:
 
     @router.patch("/{report_id}", summary="Edit a pending report: description, address_string, service_code")
     async def edit(
-        request: Request, report_id: int, changes: Annotated[dict[str, str | None], Body()]
+        request: Request, report_id: int, changes: Annotated[dict[Key, Prose | None], Body()]
     ) -> Response:
         allowed = {"description", "address_string", "service_code"}
         unknown = sorted(set(changes) - allowed)

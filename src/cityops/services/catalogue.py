@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from cityops.core.text_limits import Label, Prose
 from cityops.services.timing.calendar import DurationUnit
 
 REFORM_DATE = date(2025, 7, 1)
@@ -65,8 +66,8 @@ class Procedure(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: Code
-    name: str = Field(min_length=1)
-    field: str = Field(min_length=1)  # lĩnh vực
+    name: Prose = Field(min_length=1)
+    field: Label = Field(min_length=1)  # lĩnh vực
     level: OnlineLevelField = OnlineLevel.NONE
     duration: float = Field(gt=0)
     duration_unit: DurationUnit
@@ -97,7 +98,7 @@ class Agency(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     code: Code  # its electronic identifier (mã định danh điện tử)
-    name: str = Field(min_length=1)
+    name: Label = Field(min_length=1)
     area_code: Code
     level: AgencyLevel
     valid_from: date | None = None

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import AwareDatetime
 from sqlalchemy import desc, select
 
+from cityops.core.text_limits import Key
 from cityops.services.catalogue import Agency, Procedure, UnknownAgencyError, UnknownProcedureError
 from cityops.services.dossiers.classification import classify
 from cityops.services.dossiers.events import EventsRefused, parse_ratings, parse_status_events
@@ -133,8 +134,10 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
 
     @router.get("/catalogue/procedures", summary="Procedures (thủ tục hành chính), filtered and paged")
     async def list_procedures(
-        level: Annotated[str | None, Query(description="province, district or commune")] = None,
-        field: Annotated[str | None, Query(description="lĩnh vực")] = None,
+        level: Annotated[
+            str | None, Query(max_length=20, description="province, district or commune")
+        ] = None,
+        field: Annotated[str | None, Query(max_length=300, description="lĩnh vực")] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 100,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
@@ -158,7 +161,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
 
     @router.get("/catalogue/agencies", summary="Agencies with their validity (before/after the 2025 reform)")
     async def list_agencies(
-        on: Annotated[str | None, Query(description="ISO date: valid that day")] = None,
+        on: Annotated[str | None, Query(max_length=10, description="ISO date: valid that day")] = None,
     ) -> list[Any]:
         day = None
         if on is not None:
@@ -198,7 +201,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
         return {"saved": len(items)}
 
     @router.get("/calendar/due", summary="The calendar's due date of a procedure received at a moment")
-    async def calendar_due(procedure_code: str, received_at: AwareDatetime) -> dict[str, Any]:
+    async def calendar_due(procedure_code: Key, received_at: AwareDatetime) -> dict[str, Any]:
         try:
             procedure = runtime.catalogue.procedure(procedure_code)
         except UnknownProcedureError as error:
@@ -227,7 +230,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
             str, Query(min_length=1, max_length=200, description="file name, for the record")
         ] = "upload",
         format: Annotated[
-            str | None, Query(description="csv, xlsx, json or ndjson (else from Content-Type)")
+            str | None, Query(max_length=10, description="csv, xlsx, json or ndjson (else from Content-Type)")
         ] = None,
     ) -> Any:
         chosen = media_format(request, format)
@@ -287,7 +290,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
     # -- dossiers -----------------------------------------------------------------------------------------
 
     @router.get("/dossiers/{code}", summary="One dossier, what the checks find, and its bucket now")
-    async def get_dossier(code: str) -> dict[str, Any]:
+    async def get_dossier(code: Key) -> dict[str, Any]:
         def read() -> dict[str, Any]:
             with runtime.engine.connect() as conn:
                 record = fetch_records(conn, [code]).get(code)
@@ -330,7 +333,7 @@ def data_router(runtime: ServicesRuntime, publish: Any, scan_alerts: Any) -> API
         summary="Printable apology letter with a new return date (Phiếu xin lỗi và hẹn lại ngày trả kết quả)",
     )
     async def apology_letter(
-        code: str,
+        code: Key,
         new_due: Annotated[
             AwareDatetime | None, Query(description="the new return date; default: computed")
         ] = None,

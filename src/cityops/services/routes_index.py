@@ -22,8 +22,12 @@ from cityops.services.runtime import ServicesRuntime
 from cityops.services.schema import dossiers, findings
 from cityops.services.timing.periods import Period, from_timestamp
 
-PeriodQuery = Annotated[str | None, Query(description="2025, 2025-Q3 or 2025-07; default: this year")]
-ScopeQuery = Annotated[str, Query(description="province, agency:<code> or locality:<area code>")]
+PeriodQuery = Annotated[
+    str | None, Query(max_length=10, description="2025, 2025-Q3 or 2025-07; default: this year")
+]
+ScopeQuery = Annotated[
+    str, Query(max_length=120, description="province, agency:<code> or locality:<area code>")
+]
 
 
 def index_router(runtime: ServicesRuntime) -> APIRouter:
@@ -82,8 +86,10 @@ def index_router(runtime: ServicesRuntime) -> APIRouter:
     @router.get("/dossiers", summary="Open dossiers past their due date (late) or due within 24 h")
     async def list_due(
         state: Annotated[Literal["late", "due_soon"], Query()] = "late",
-        agency: Annotated[str | None, Query()] = None,
-        locality: Annotated[str | None, Query(description="a legacy district or a 2025 ward")] = None,
+        agency: Annotated[str | None, Query(max_length=100)] = None,
+        locality: Annotated[
+            str | None, Query(max_length=100, description="a legacy district or a 2025 ward")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> dict[str, Any]:
         areas = None
@@ -102,7 +108,8 @@ def index_router(runtime: ServicesRuntime) -> APIRouter:
 
     @router.get("/findings", summary="What imports and events noticed and did not change (warnings)")
     async def list_findings(
-        kind: Annotated[str | None, Query()] = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+        kind: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict[str, Any]]:
         def read() -> list[dict[str, Any]]:
             query = select(findings).order_by(findings.c.id.desc()).limit(limit)

@@ -20,6 +20,7 @@ from cityops.core.events import EntityUpserted
 from cityops.core.kernel import Kernel
 from cityops.core.observations import read_latest
 from cityops.core.outbound import OutboundRefused
+from cityops.core.text_limits import Key
 from cityops.traffic.analytics.config import Analytics
 from cityops.traffic.registry import (
     CAMERA_ID,
@@ -156,7 +157,7 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
         return await anyio.to_thread.run_sync(load)
 
     @router.get("/cameras/{camera_id}", summary="One camera with its analytics configuration")
-    async def get_camera(request: Request, camera_id: str) -> dict[str, Any]:
+    async def get_camera(request: Request, camera_id: Key) -> dict[str, Any]:
         show = sees_urls(principal_of(request))
         return await anyio.to_thread.run_sync(one, checked_id(camera_id), show)
 
@@ -164,7 +165,7 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
         "/cameras/{camera_id}",
         summary="Create or replace a camera (Smart Data Models Camera; admin, operator; audited)",
     )
-    async def put(request: Request, camera_id: str, body: JsonObject) -> dict[str, Any]:
+    async def put(request: Request, camera_id: Key, body: JsonObject) -> dict[str, Any]:
         camera_id = checked_id(camera_id)
         camera = validate(CameraIn, body)
         actor = principal_of(request).actor
@@ -188,7 +189,7 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
         "/cameras/{camera_id}/analytics",
         summary="Replace a camera's analytics configuration (image coordinates; admin, operator; audited)",
     )
-    async def put_camera_analytics(request: Request, camera_id: str, body: JsonObject) -> dict[str, Any]:
+    async def put_camera_analytics(request: Request, camera_id: Key, body: JsonObject) -> dict[str, Any]:
         camera_id = checked_id(camera_id)
         analytics = validate(Analytics, body)
         actor = principal_of(request).actor
@@ -203,7 +204,7 @@ def cameras_router(kernel: Kernel, snapshots: SnapshotStore) -> APIRouter:
         status_code=204,
         summary="Retire a camera: off the registry and the camera wall; its history stays (audited)",
     )
-    async def delete_camera(request: Request, camera_id: str) -> Response:
+    async def delete_camera(request: Request, camera_id: Key) -> Response:
         camera_id = checked_id(camera_id)
         actor = principal_of(request).actor
         try:

@@ -18,6 +18,7 @@ from starlette.datastructures import UploadFile
 
 from cityops.core.entities import make_urn
 from cityops.core.kernel import Kernel
+from cityops.core.text_limits import Key
 from cityops.traffic.cameras_api import cameras_router
 from cityops.traffic.registry import CAMERA_ID, read_cameras
 from cityops.traffic.snapshots import (
@@ -107,7 +108,11 @@ def build_router(kernel: Kernel) -> APIRouter:
                             "required": ["image", "overlay"],
                             "properties": {
                                 "image": {"type": "string", "format": "binary"},
-                                "overlay": {"type": "string", "description": "JSON, see docs/traffic.md"},
+                                "overlay": {
+                                    "type": "string",
+                                    "maxLength": MAX_OVERLAY_BYTES,
+                                    "description": "JSON, see docs/traffic.md",
+                                },
                             },
                         }
                     }
@@ -115,7 +120,7 @@ def build_router(kernel: Kernel) -> APIRouter:
             }
         },
     )
-    async def post_snapshot(request: Request, camera_id: str) -> Any:
+    async def post_snapshot(request: Request, camera_id: Key) -> Any:
         if not camera_known(camera_id):
             raise _not_found(camera_id)
         if await anyio.to_thread.run_sync(camera_retired, camera_id):
@@ -145,7 +150,7 @@ def build_router(kernel: Kernel) -> APIRouter:
         response_class=Response,
         responses={200: {"content": {"image/jpeg": {}}}},
     )
-    async def get_snapshot_image(camera_id: str) -> Response:
+    async def get_snapshot_image(camera_id: Key) -> Response:
         if not camera_known(camera_id):
             raise _not_found(camera_id)
         snapshot = await anyio.to_thread.run_sync(store.get, camera_id)
@@ -155,7 +160,7 @@ def build_router(kernel: Kernel) -> APIRouter:
         return Response(snapshot.jpeg, media_type="image/jpeg", headers=headers)
 
     @router.get("/cameras/{camera_id}/overlay", summary="What the worker saw in the latest picture")
-    async def get_overlay(camera_id: str) -> dict[str, Any]:
+    async def get_overlay(camera_id: Key) -> dict[str, Any]:
         if not camera_known(camera_id):
             raise _not_found(camera_id)
         snapshot = await anyio.to_thread.run_sync(store.get, camera_id)

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from cityops.core.domain import LANGUAGES
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Key
 from cityops.wifi import portal
 from cityops.wifi.errors import WifiError
 from cityops.wifi.runtime import WifiRuntime
@@ -103,7 +104,7 @@ def build_portal_router(runtime: WifiRuntime) -> APIRouter:
 
     @router.get("/{slug}", response_class=HTMLResponse, summary="The captive portal page")
     async def page(
-        slug: str,
+        slug: Key,
         lang: Annotated[str, Query(max_length=2)] = "vi",
         login_url: Annotated[str | None, Query(max_length=500)] = None,
     ) -> HTMLResponse:
@@ -147,7 +148,7 @@ def build_portal_router(runtime: WifiRuntime) -> APIRouter:
             return failure(exc)
 
     @router.post("/{slug}/code", status_code=202, summary="Send a sign-in code to a phone")
-    async def code(slug: str, body: PhoneIn) -> Any:
+    async def code(slug: Key, body: PhoneIn) -> Any:
         now = runtime.now_ms()
         result = await run(
             lambda c: portal.send_code(c, slug, body.phone, runtime.personal, runtime.sms, now)
@@ -155,12 +156,12 @@ def build_portal_router(runtime: WifiRuntime) -> APIRouter:
         return result if isinstance(result, JSONResponse) else {"sent": True}
 
     @router.post("/{slug}/verify", summary="Check the code; answers the credentials for the access point")
-    async def verify(slug: str, body: VerifyIn) -> Any:
+    async def verify(slug: Key, body: VerifyIn) -> Any:
         now = runtime.now_ms()
         return await run(lambda c: portal.verify_code(c, slug, body.phone, body.code, runtime.personal, now))
 
     @router.post("/{slug}/voucher", summary="Check a voucher; answers the credentials for the access point")
-    async def voucher(slug: str, body: VoucherIn) -> Any:
+    async def voucher(slug: Key, body: VoucherIn) -> Any:
         now = runtime.now_ms()
         return await run(lambda c: portal.check_voucher(c, slug, body.code, now))
 

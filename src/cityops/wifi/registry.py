@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, insert, select, update
 
 from cityops.core import audit
+from cityops.core.text_limits import Key, Label
 from cityops.wifi.errors import WifiError, not_found
 from cityops.wifi.freeradius_config import check_secret
 from cityops.wifi.privacy import normalise_mac
@@ -60,8 +61,8 @@ class NasIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Annotated[str, Field(pattern=SLUG)]
-    ip_address: str
-    secret: str
+    ip_address: Key
+    secret: Label
 
     @field_validator("ip_address")
     @classmethod
@@ -91,7 +92,7 @@ class AccessPointIn(BaseModel):
 
     tenant: Annotated[str, Field(pattern=SLUG)]
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    macAddress: str
+    macAddress: Key
     ssids: Annotated[list[Annotated[str, Field(min_length=1, max_length=32)]], Field(max_length=16)] = []
     model: Annotated[str | None, Field(max_length=100)] = None
     firmware: Annotated[str | None, Field(max_length=100)] = None

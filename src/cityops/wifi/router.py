@@ -24,6 +24,7 @@ from cityops.core.entities import make_urn
 from cityops.core.kernel import Kernel
 from cityops.core.schema import entities
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Key
 from cityops.wifi import figures, health, registry, vouchers
 from cityops.wifi.errors import WifiError
 from cityops.wifi.figures import URN_PREFIX
@@ -75,7 +76,7 @@ def add_device_routes(router: APIRouter, runtime: WifiRuntime) -> None:
         summary="A device's heartbeat (NetJSON DeviceMonitoring-like), with its key as a Bearer token",
         max_body_size=health.HEARTBEAT_MAX_BYTES,  # refused before it is read or parsed
     )
-    async def heartbeat(request: Request, ap_id: str, body: health.Heartbeat) -> Response:
+    async def heartbeat(request: Request, ap_id: Key, body: health.Heartbeat) -> Response:
         scheme, _, key = request.headers.get("authorization", "").partition(" ")
 
         def store() -> None:
@@ -133,15 +134,15 @@ def add_management_routes(router: APIRouter, runtime: WifiRuntime) -> None:
         return await writing(request, lambda c, v, a: registry.create_tenant(c, v, body, a))
 
     @router.get("/tenants/{slug}/plans", summary="A tenant's plans")
-    async def plan_list(request: Request, slug: str) -> Any:
+    async def plan_list(request: Request, slug: Key) -> Any:
         return await reading(request, lambda c, v: registry.list_plans(c, v, slug))
 
     @router.put("/tenants/{slug}/plans", summary="Create or change a plan (by name)")
-    async def plan_put(request: Request, slug: str, body: registry.PlanIn) -> Any:
+    async def plan_put(request: Request, slug: Key, body: registry.PlanIn) -> Any:
         return await writing(request, lambda c, v, a: registry.put_plan(c, v, slug, body, a))
 
     @router.post("/tenants/{slug}/nas", status_code=201, summary="Register a NAS (RADIUS client)")
-    async def nas_create(request: Request, slug: str, body: registry.NasIn) -> Any:
+    async def nas_create(request: Request, slug: Key, body: registry.NasIn) -> Any:
         return await writing(request, lambda c, v, a: registry.create_nas(c, v, slug, body, a))
 
     @router.get("/nas", summary="NAS clients you may see (never their secrets)")
@@ -152,7 +153,7 @@ def add_management_routes(router: APIRouter, runtime: WifiRuntime) -> None:
         "/access-points/{ap_id}",
         summary="Create or change an access point; on creation the answer holds its heartbeat key, once",
     )
-    async def access_point_put(request: Request, ap_id: str, body: registry.AccessPointIn) -> Any:
+    async def access_point_put(request: Request, ap_id: Key, body: registry.AccessPointIn) -> Any:
         saved = await writing(request, lambda c, v, a: registry.put_access_point(c, v, ap_id, body, a))
         if isinstance(saved, JSONResponse):
             return saved

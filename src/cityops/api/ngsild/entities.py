@@ -26,6 +26,7 @@ from cityops.api.ngsild.writing import (
     update_attributes,
 )
 from cityops.api.state import kernel_of, settings_of
+from cityops.core.text_limits import Uri
 
 router = APIRouter(route_class=NgsiRoute, tags=["NGSI-LD"])
 MAX_LIMIT = 1000
@@ -97,7 +98,7 @@ async def create_entity(request: Request, caller: CallerDep) -> Response:
 async def retrieve_entity(
     request: Request,
     caller: CallerDep,
-    entity_id: str,
+    entity_id: Uri,
     attrs: Annotated[str | None, Query(max_length=4000)] = None,
     options: Options = None,
 ) -> Response:
@@ -117,7 +118,7 @@ async def retrieve_entity(
 
 
 @router.put("/ngsi-ld/v1/entities/{entity_id}", status_code=204, summary="Replace an entity")
-async def replace(request: Request, caller: CallerDep, entity_id: str) -> Response:
+async def replace(request: Request, caller: CallerDep, entity_id: Uri) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
     if not isinstance(body, dict):
@@ -134,14 +135,14 @@ async def replace(request: Request, caller: CallerDep, entity_id: str) -> Respon
 
 
 @router.delete("/ngsi-ld/v1/entities/{entity_id}", status_code=204, summary="Delete an entity")
-async def remove_entity(request: Request, caller: CallerDep, entity_id: str) -> Response:
+async def remove_entity(request: Request, caller: CallerDep, entity_id: Uri) -> Response:
     await delete_entity(writer_of(request, caller, context_of(request)), entity_id)
     return Response(status_code=204)
 
 
 @router.post("/ngsi-ld/v1/entities/{entity_id}/attrs", summary="Append attributes (options=noOverwrite)")
 async def append_attributes(
-    request: Request, caller: CallerDep, entity_id: str, options: Options = None
+    request: Request, caller: CallerDep, entity_id: Uri, options: Options = None
 ) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
@@ -154,7 +155,7 @@ async def append_attributes(
 
 
 @router.patch("/ngsi-ld/v1/entities/{entity_id}/attrs", summary="Update existing attributes")
-async def update_entity_attributes(request: Request, caller: CallerDep, entity_id: str) -> Response:
+async def update_entity_attributes(request: Request, caller: CallerDep, entity_id: Uri) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
     writer = writer_of(request, caller, context)
@@ -171,7 +172,7 @@ def _single(body: Any, attr_id: str) -> dict[str, Any]:
 
 
 @router.patch("/ngsi-ld/v1/entities/{entity_id}/attrs/{attr_id}", summary="Partially update an attribute")
-async def update_attribute(request: Request, caller: CallerDep, entity_id: str, attr_id: str) -> Response:
+async def update_attribute(request: Request, caller: CallerDep, entity_id: Uri, attr_id: Uri) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
     writer = writer_of(request, caller, context)
@@ -189,7 +190,7 @@ async def update_attribute(request: Request, caller: CallerDep, entity_id: str, 
 
 
 @router.put("/ngsi-ld/v1/entities/{entity_id}/attrs/{attr_id}", summary="Replace an attribute")
-async def replace_attribute(request: Request, caller: CallerDep, entity_id: str, attr_id: str) -> Response:
+async def replace_attribute(request: Request, caller: CallerDep, entity_id: Uri, attr_id: Uri) -> Response:
     body = await read_json(request)
     context = context_of(request, body)
     writer = writer_of(request, caller, context)
@@ -202,7 +203,7 @@ async def replace_attribute(request: Request, caller: CallerDep, entity_id: str,
 
 
 @router.delete("/ngsi-ld/v1/entities/{entity_id}/attrs/{attr_id}", summary="Delete an attribute")
-async def remove_attribute(request: Request, caller: CallerDep, entity_id: str, attr_id: str) -> Response:
+async def remove_attribute(request: Request, caller: CallerDep, entity_id: Uri, attr_id: Uri) -> Response:
     context = context_of(request)
     writer = writer_of(request, caller, context)
     entity = await existing(writer, entity_id)

@@ -33,6 +33,7 @@ from cityops.core.kernel import Kernel
 from cityops.core.outbound import OutboundRefused, check_outbound_url
 from cityops.core.schema_subscriptions import subscriptions
 from cityops.core.store import write_transaction
+from cityops.core.text_limits import Uri
 
 if TYPE_CHECKING:
     from cityops.api.ngsild.notifications import Notifier
@@ -348,13 +349,13 @@ async def list_subscriptions(
 
 
 @router.get("/ngsi-ld/v1/subscriptions/{subscription_id}", summary="Retrieve a subscription and its status")
-async def get_subscription(request: Request, _principal: Writer, subscription_id: str) -> Response:
+async def get_subscription(request: Request, _principal: Writer, subscription_id: Uri) -> Response:
     row = await anyio.to_thread.run_sync(_row, kernel_of(request), subscription_id, _tenant(request))
     return respond(request, shown(row), context_of(request))
 
 
 @router.patch("/ngsi-ld/v1/subscriptions/{subscription_id}", status_code=204, summary="Update a subscription")
-async def update_subscription(request: Request, _principal: Writer, subscription_id: str) -> Response:
+async def update_subscription(request: Request, _principal: Writer, subscription_id: Uri) -> Response:
     kernel, settings, tenant = kernel_of(request), settings_of(request), _tenant(request)
     body = await read_json(request)
     if not isinstance(body, dict) or not body:
@@ -392,7 +393,7 @@ async def update_subscription(request: Request, _principal: Writer, subscription
 @router.delete(
     "/ngsi-ld/v1/subscriptions/{subscription_id}", status_code=204, summary="Delete a subscription"
 )
-async def delete_subscription(request: Request, _principal: Writer, subscription_id: str) -> Response:
+async def delete_subscription(request: Request, _principal: Writer, subscription_id: Uri) -> Response:
     kernel, tenant = kernel_of(request), _tenant(request)
     await anyio.to_thread.run_sync(_row, kernel, subscription_id, tenant)
 

@@ -26,6 +26,7 @@ from cityops.api.state import kernel_of
 from cityops.core.kernel import Kernel
 from cityops.core.observations import read_rollups
 from cityops.core.schema import GRAIN_MS, VIETNAM_OFFSET_MS, observations
+from cityops.core.text_limits import Uri
 
 router = APIRouter(route_class=NgsiRoute, tags=["NGSI-LD"])
 MAX_INSTANCES = 10_000  # per attribute and request
@@ -264,7 +265,7 @@ TemporalDep = Annotated[TemporalParams, Depends(temporal_params)]
 async def retrieve_temporal(
     request: Request,
     caller: CallerDep,
-    entity_id: str,
+    entity_id: Uri,
     params: TemporalDep,
     attrs: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> Response:

@@ -32,6 +32,8 @@ from zoneinfo import ZoneInfo
 import holidays
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from cityops.core.text_limits import Label
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DurationUnit = Literal["working_days", "working_hours", "calendar_days"]
 DEFAULT_OVERRIDES = Path(__file__).with_name("calendar_overrides.toml")
@@ -64,7 +66,7 @@ class DayOverride(BaseModel):
 
     day: date
     working: bool
-    reason: str = Field(min_length=1)
+    reason: Label = Field(min_length=1)
 
 
 class OfficeHours(BaseModel):
