@@ -93,7 +93,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rules = kernel.rules
     app.state.incidents = kernel.incidents
-    app.state.login_throttle = LoginThrottle(settings.access)
+    app.state.login_throttle = LoginThrottle(settings.access, kernel.engine)
     app.state.usage = usage
     kernel.setup_domains()
     # Each kernel router declares who may call each endpoint (cityops.api.auth, cityops.api.scoping);

@@ -105,3 +105,13 @@ class IncidentChanged(Event):
     area_code: str | None = None
     lon: float | None = None
     lat: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleChanged(Event):
+    """An alert rule was created, replaced or deleted (through the API or the configuration file): the
+    other processes of a cluster read it again from the store."""
+
+    subject: ClassVar[str] = "rules"
+
+    rule_id: str

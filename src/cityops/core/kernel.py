@@ -198,14 +198,15 @@ class Kernel:
         return await anyio.to_thread.run_sync(self.registry.delete, urn, audited)
 
     def follow_cluster(self) -> None:
-        """Keep this server's entity cache in step with the other servers of a cluster (their
-        `EntityUpserted` events come through the bus)."""
+        """Keep this server's entity cache and alert rules in step with the other servers of a cluster
+        (their `EntityUpserted` and `RuleChanged` events come through the bus)."""
 
         async def reload(event: Event) -> None:
             if isinstance(event, EntityUpserted):
                 await anyio.to_thread.run_sync(self.registry.reload, event.urn)
 
         self.bus.subscribe(EntityUpserted.subject, reload)
+        self.rules.follow_edits()
 
     async def start_evaluation(self) -> list[asyncio.Task[None]]:
         """Catch the rules up with the store and start their timers and the incidents' SLA timer; the

@@ -98,7 +98,7 @@ def build_router(kernel: Kernel) -> APIRouter:
     settings = ReportSettings()
     table = RoutingTable.load(settings.routing)
     desk = ReportDesk(kernel, table)
-    throttle = SubmissionThrottle(settings)
+    throttle = SubmissionThrottle(settings, kernel.engine)
 
     def failure(exc: ReportError) -> JSONResponse:
         return JSONResponse({"detail": exc.detail()}, status_code=exc.status, headers=exc.headers)

@@ -25,8 +25,9 @@ class ReportSettings(BaseSettings):
         "several limits separated by ';' all apply.",
     )
     rate_limit_storage: str = Field(
-        default="memory://",
-        description="Where the counts live (`redis://host:6379` to share them between processes).",
+        default="store",
+        description="Where the counts live: 'store' (shared by every server of a cluster) or a `limits` "
+        "storage URI (memory:// counts in this process alone).",
     )
 
     @field_validator("submission_limit")

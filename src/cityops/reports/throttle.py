@@ -10,17 +10,18 @@ import math
 import time
 
 import limits
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from sqlalchemy import Engine
 
+from cityops.core.access.rate_counts import rate_storage
 from cityops.reports.settings import ReportSettings
 
 NAMESPACE = "report-submission"
 
 
 class SubmissionThrottle:
-    def __init__(self, settings: ReportSettings) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+    def __init__(self, settings: ReportSettings, engine: Engine) -> None:
+        self._limiter = MovingWindowRateLimiter(rate_storage(settings.rate_limit_storage, engine))
         self._items = limits.parse_many(settings.submission_limit)
 
     def admit(self, address: str) -> int | None:

@@ -68,7 +68,9 @@ class AccessSettings(BaseModel):
         default="20/15 minutes", description="Failed logins allowed per client address (then HTTP 429)."
     )
     rate_limit_storage: str = Field(
-        default="memory://", description="`limits` storage URI; redis://… to share counts between processes."
+        default="store",
+        description="'store': counts in the store, shared by every server; or a `limits` storage URI "
+        "(memory:// counts in this process alone).",
     )
     min_password_length: int = Field(default=12, ge=8, le=128)
     secure_cookies: Literal["auto", "always"] = Field(

@@ -72,3 +72,17 @@ audit_log = Table(
 Index("ix_audit_log_ts", audit_log.c.ts_ms)
 Index("ix_audit_log_object", audit_log.c.object)
 Index("ix_audit_log_actor", audit_log.c.actor)
+
+# Rate-limit counts shared by every server of a cluster (`cityops.core.access.rate_counts`): one row per
+# counted attempt, deleted once past its window.
+rate_hits = Table(
+    "rate_hits",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, comment="the `limits` key: namespace, identity and rate"),
+    Column("ts_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+    Column("amount", Integer, nullable=False),
+)
+Index("ix_rate_hits_key_ts", rate_hits.c.key, rate_hits.c.ts_ms)
+Index("ix_rate_hits_expires", rate_hits.c.expires_ms)

@@ -16,14 +16,15 @@ import threading
 import time
 
 import limits
-from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import Engine, func, select
 
 from cityops.core.access.accounts import AccessSettings
+from cityops.core.access.rate_counts import StoreRateStorage, rate_storage
 from cityops.core.access.schema import audit_log
 
 UNLOCK_ACTION = "user.unlock"
+PAIR_NAMESPACE = "login-account"
 UNLOCK_CHECK_SECONDS = 2.0
 MAX_ADDRESSES_KEPT = 1000  # per account, to clear them all on unlock
 
@@ -33,8 +34,9 @@ def normal_account(account: str) -> str:
 
 
 class LoginThrottle:
-    def __init__(self, settings: AccessSettings) -> None:
-        self._limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+    def __init__(self, settings: AccessSettings, engine: Engine) -> None:
+        self._storage = rate_storage(settings.rate_limit_storage, engine)
+        self._limiter = MovingWindowRateLimiter(self._storage)
         self._per_pair = limits.parse(settings.login_limit_per_account)
         self._per_address = limits.parse(settings.login_limit_per_address)
         self._lock = threading.Lock()
@@ -45,7 +47,7 @@ class LoginThrottle:
 
     def _keys(self, account: str, address: str) -> tuple[tuple[limits.RateLimitItem, str, str], ...]:
         return (
-            (self._per_pair, "login-account", f"{normal_account(account)}\n{address}"),
+            (self._per_pair, PAIR_NAMESPACE, f"{normal_account(account)}\n{address}"),
             (self._per_address, "login-address", address),
         )
 
@@ -90,6 +92,11 @@ class LoginThrottle:
         )
         with engine.connect() as conn:
             newest = conn.execute(query).scalar()
+        if newest is not None and isinstance(self._storage, StoreRateStorage):
+            # Counts in the store: drop the account's failures counted before the unlock, whichever
+            # server counted them (and however often servers restarted since).
+            prefix = self._per_pair.key_for(PAIR_NAMESPACE, f"{name}\n").rsplit("\n", 1)[0] + "\n"
+            return self._storage.clear_counted(prefix, before_ms=newest) > 0
         if newest is None or newest <= self._unlocks_seen.get(name, self._started_ms):
             return False
         self._unlocks_seen[name] = newest

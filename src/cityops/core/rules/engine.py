@@ -22,7 +22,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from cityops.core import audit
 from cityops.core.bus import Bus, Unsubscribe
 from cityops.core.domain import EntityType, MetricSpec
-from cityops.core.events import AlertRaised, EntityUpserted, Event, ObservationsRecorded
+from cityops.core.events import AlertRaised, EntityUpserted, Event, ObservationsRecorded, RuleChanged
 from cityops.core.indicators import Indicator, Inputs
 from cityops.core.rules.alerts import (
     AlertChange,
@@ -140,6 +140,7 @@ class RuleEngine:
         self._edit_lock = asyncio.Lock()
         self._indicators_due_ms = 0
         self._unsubscribes: list[Unsubscribe] = []
+        self._evaluating = False
         with engine.connect() as conn:
             for row in conn.execute(select(alert_rules)):
                 rule = parse_rule(row.definition)
@@ -155,10 +156,40 @@ class RuleEngine:
 
     def attach(self) -> None:
         """Subscribe on the bus (the kernel does it when it opens)."""
-        self._unsubscribes = [
+        self._evaluating = True
+        self._unsubscribes += [
             self.bus.subscribe(ObservationsRecorded.subject, self._on_observations),
             self.bus.subscribe(EntityUpserted.subject, self._on_entity),
         ]
+
+    def follow_edits(self) -> None:
+        """Take in the rules created, replaced or deleted by the other processes of a cluster."""
+        self._unsubscribes.append(self.bus.subscribe(RuleChanged.subject, self._on_rule_changed))
+
+    async def _on_rule_changed(self, event: Event) -> None:
+        if not isinstance(event, RuleChanged):
+            return
+        stored = await anyio.to_thread.run_sync(self._load, event.rule_id)
+        async with self._edit_lock:
+            if stored == self._rules.get(event.rule_id):
+                return  # this process made the change (its own event came back) or has it already
+            if not self._evaluating:  # an API server: lists and checks rules, raises no alert
+                if stored is None:
+                    self._rules.pop(event.rule_id, None)
+                else:
+                    self._rules[event.rule_id] = stored
+                self._compile()
+            elif stored is None:
+                await self._uninstall(event.rule_id, "rule_removed")
+            else:
+                await self._install(stored)
+
+    def _load(self, rule_id: str) -> StoredRule | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(alert_rules).where(alert_rules.c.id == rule_id)).first()
+        if row is None:
+            return None
+        return StoredRule(parse_rule(row.definition), row.source, row.created_ms, row.updated_ms)
 
     def detach(self) -> None:
         for unsubscribe in self._unsubscribes:
@@ -259,6 +290,7 @@ class RuleEngine:
             stored = StoredRule(rule, "api", now, now)
             await anyio.to_thread.run_sync(self._save, stored, None, actor)
             await self._install(stored)
+        await self.bus.publish(RuleChanged(rule.id))
         return stored
 
     async def replace(self, rule_id: str, raw: Any, actor: str = "system") -> StoredRule:
@@ -275,6 +307,7 @@ class RuleEngine:
             stored = StoredRule(rule, current.source, current.created_ms, self.clock())
             await anyio.to_thread.run_sync(self._save, stored, current, actor)
             await self._install(stored)
+        await self.bus.publish(RuleChanged(rule_id))
         return stored
 
     async def delete(self, rule_id: str, actor: str = "system") -> None:
@@ -282,6 +315,7 @@ class RuleEngine:
             current = self._editable(rule_id)
             await anyio.to_thread.run_sync(self._remove, current, actor)
             await self._uninstall(rule_id, "rule_removed")
+        await self.bus.publish(RuleChanged(rule_id))
 
     async def apply_config(self, rules: list[Rule]) -> None:
         """Make the configuration file's rules the `config` rules: add or update them, drop the others."""
@@ -302,6 +336,7 @@ class RuleEngine:
             if stored.source == "config" and stored.rule.id not in wanted:
                 await anyio.to_thread.run_sync(self._remove, stored, CONFIG_ACTOR)
                 await self._uninstall(stored.rule.id, "rule_removed")
+                await self.bus.publish(RuleChanged(stored.rule.id))
         for rule in rules:
             current = self._rules.get(rule.id)
             if current is not None and current.rule == rule and current.source == "config":
@@ -310,6 +345,7 @@ class RuleEngine:
             stored = StoredRule(rule, "config", current.created_ms if current else now, now)
             await anyio.to_thread.run_sync(self._save, stored, current, CONFIG_ACTOR)
             await self._install(stored)
+            await self.bus.publish(RuleChanged(rule.id))
 
     def _editable(self, rule_id: str) -> StoredRule:
         stored = self.get(rule_id)
