@@ -282,6 +282,14 @@ def unused_port() -> int:
     return free_port()
 
 
+@pytest.fixture(autouse=True)
+def wifi_files_of_this_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every app a test builds runs the wifi domain's accounting reader: give it this test's own spool and
+    hash key, never the working directory's var/ that other tests' apps read at the same time."""
+    monkeypatch.setenv("CITYOPS_WIFI_DETAIL_SPOOL", str(tmp_path / "wifi-spool"))
+    monkeypatch.setenv("CITYOPS_WIFI_HASH_KEY_FILE", str(tmp_path / "wifi-hash.key"))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
