@@ -113,10 +113,16 @@ def test_an_operator_moderates_the_queue(
         timeout=10_000,
     )
     assert page.evaluate("window.cityopsMap.getSource('reports-moderation-selected') !== undefined")
-    # The map's tab comes to the front; the panel's tab goes back to the report.
+    # The map's tab comes to the front, with a button on the map back to the report (no tab to find).
     expect(page.locator("#workspace-tab-map")).to_have_attribute("aria-selected", "true")
     expect(panel).to_be_hidden()
-    page.locator(TAB).click()
+    back = page.locator("#map-panel .map-back")
+    expect(back).to_have_text("← Quay lại: Kiểm duyệt phản ánh")
+    back.click()
+    expect(panel).to_be_visible()
+    expect(back).to_be_hidden()
+    expect(page.locator(TAB)).to_have_attribute("aria-selected", "true")
+    expect(detail.locator("button.fly")).to_be_visible()
 
     # Approve: an incident of the agency in charge.
     detail.locator('button[data-action="approve"]').click()

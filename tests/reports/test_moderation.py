@@ -79,7 +79,7 @@ def test_approval_opens_an_assigned_incident_shown_publicly(client: TestClient, 
     assert "Sở Tài nguyên và Môi trường" in page.text and "so-tai-nguyen-moi-truong" not in page.text
     received = public.json()["requested_datetime"]
     local = datetime.fromisoformat(received.replace("Z", "+00:00")).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
-    assert local.strftime("%H:%M, %d/%m/%Y") in page.text
+    assert local.strftime("%H:%M %d/%m/%Y") in page.text
     no_contact(page.text)
     no_contact(client.get("/api/reports/public/board").text)
     no_contact(client.get("/api/reports/public/requests").json())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import update
@@ -88,6 +89,9 @@ def test_down_after_tolerance_raises_an_alert_and_the_site_is_degraded(world: Wo
 
     (raised,) = wait_for("the hotspot-down alert", alert, 10)
     assert "park-2" in str(raised)
+    # The tile agrees with the alert: the hotspot down is not counted as working (2 of 3 up).
+    tiles = {i["id"]: i for i in world.client.get("/api/indicators").json()}
+    assert tiles["wifi.access_points_up"]["value"] == pytest.approx(100 * 2 / 3)
     figures = {f["hotspot"]: f for f in world.client.get("/api/wifi/figures?by=hotspot").json()}
     assert figures["park-1"]["users_now"] == 1
     # Two sweeps: park-2 was up at the first, down at the second.

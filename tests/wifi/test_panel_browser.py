@@ -74,7 +74,7 @@ def test_panel_shows_hotspots_figures_and_sites(world: World, page: Page, live_s
     expect(panel.locator('li[data-state="up"]')).to_contain_text("Cà phê Sao")
     rows = panel.locator("table.wifi-tenants tr")
     expect(rows).to_have_count(2)  # a header, and the one tenant with sessions today
-    expect(rows.filter(has_text="cong-dong")).to_contain_text("3")
+    expect(rows.filter(has_text="Wifi công cộng")).to_contain_text("3")
     page.locator("#panel-tab-map, [role=tab]").first.click()
     features: list[dict[str, Any]] = page.evaluate(
         "() => window.cityopsMap.querySourceFeatures('wifi-hotspots').map(f => f.properties)"

@@ -16,6 +16,7 @@ from cityops.briefing.texts import TEXTS, number
 from cityops.core.domain import BriefingFigure, BriefingSection, Domain
 from cityops.core.indicators import Inputs
 from cityops.core.kernel import Kernel
+from cityops.core.local_time import local_date_time_ms
 from cityops.core.schema import entities
 from cityops.core.schema_operations import alerts, incidents
 
@@ -112,7 +113,7 @@ def _indicators(kernel: Kernel, domain: Domain, lang: str, as_of_ms: int, simula
                     simulated=simulated,
                 )
             )
-    as_of = datetime.fromtimestamp(as_of_ms / 1000, VN).strftime("%Y-%m-%d %H:%M")
+    as_of = local_date_time_ms(as_of_ms, lang)
     return BriefingSection(
         domain.name,
         domain.title[lang],

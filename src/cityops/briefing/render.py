@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from cityops.briefing.assemble import VN, Month
 from cityops.briefing.texts import TEXTS, number, signed_percent
 from cityops.core.domain import BriefingFigure, BriefingSection
+from cityops.core.local_time import local_date_time
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,7 +58,7 @@ def html(sections: list[BriefingSection], month: Month, lang: str, made: datetim
     return environment.get_template("briefing.html").render(
         lang=lang,
         title=texts["title"].format(month=month.month, year=month.year),
-        generated=texts["generated"].format(time=made.strftime("%Y-%m-%d %H:%M")),
+        generated=texts["generated"].format(time=local_date_time(made, lang)),
         texts=texts,
         sections=pages,
         any_simulated=any(f.simulated for s in sections for f in s.figures),

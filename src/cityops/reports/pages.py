@@ -9,15 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cityops.core.domain import Domain
+from cityops.core.local_time import local_date_time
 
 FOLDER = Path(__file__).parent
-LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 ENVIRONMENT = Environment(
     loader=FileSystemLoader(FOLDER / "templates"), autoescape=select_autoescape(["html"]), auto_reload=False
 )
@@ -28,15 +27,13 @@ FORM_POLICY = (
     "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src 'self' blob:; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'"
 )
-DATE_FORMATS = {"vi": "%H:%M, %d/%m/%Y", "en": "%d/%m/%Y %H:%M", "ja": "%Y/%m/%d %H:%M"}
 
 
 def local_time(value: str | None, lang: str) -> str:
     """An ISO time as people in the province read it: Vietnam's time (UTC+7), in the language's order."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(LOCAL_TIME)
-    return moment.strftime(DATE_FORMATS.get(lang, DATE_FORMATS["vi"]))
+    return local_date_time(datetime.fromisoformat(value.replace("Z", "+00:00")), lang)
 
 
 def render(template: str, lang: str, scripts: bool = False, **context: Any) -> HTMLResponse:

@@ -2,6 +2,7 @@
 // reports waiting for moderation, newest first, and the selected one's detail with its actions
 // (moderation_detail.js). Refreshed on a timer, when its tab is shown and whenever an incident changes
 // (an approval opens one).
+import { agencyName, loadAgencies } from '/static/js/agencies.js';
 import { getJSON } from '/static/js/api.js';
 import { h } from '/static/js/dom.js';
 import { formatAge, onLanguageChange, pick, t } from '/static/js/i18n.js';
@@ -72,7 +73,8 @@ class ModerationPanel {
 
   async load() {
     try {
-      const queue = await getJSON(QUEUE);
+      // Agencies by name: a report names its agency by code.
+      const [queue] = await Promise.all([getJSON(QUEUE), loadAgencies().catch(() => null)]);
       this.items = queue.items;
       this.total = queue.total;
       reportRecovery(QUEUE);
@@ -118,7 +120,7 @@ class ModerationPanel {
         'span',
         { class: 'row-meta' },
         h('time', { datetime: item.requested_datetime }, formatAge(Date.parse(item.requested_datetime))),
-        h('span', { class: 'agency' }, item.agency_responsible),
+        h('span', { class: 'agency' }, agencyName(item.agency_responsible)),
         area || item.address ? h('span', { class: 'place' }, area || item.address) : null,
       ),
     );

@@ -4,7 +4,8 @@
 // is inserted as text, never as markup.
 import { cookie, getJSON, postJSON } from '/static/js/api.js';
 import { h } from '/static/js/dom.js';
-import { formatDateTime, onLanguageChange, pick, t } from '/static/js/i18n.js';
+import { agencyName } from '/static/js/agencies.js';
+import { formatDateTime, formatNumber, onLanguageChange, pick, t } from '/static/js/i18n.js';
 
 // The roles the API lets moderate (agency officers within their agency and areas).
 const MODERATORS = new Set(['admin', 'operator', 'agency_officer']);
@@ -105,7 +106,7 @@ export class ReportDetail {
     if (report.lat !== null && report.long !== null) {
       const fly = h('button', { type: 'button', class: 'fly' }, t('reports.moderation.show_on_map'));
       fly.addEventListener('click', () => this.flyTo());
-      place.push(`${report.lat.toFixed(5)}, ${report.long.toFixed(5)} `, fly);
+      place.push(`${formatNumber(report.lat, 5)}; ${formatNumber(report.long, 5)} `, fly);
     } else {
       place.push(t('reports.moderation.no_location'));
     }
@@ -116,7 +117,7 @@ export class ReportDetail {
       report.address ? fact(t('reports.moderation.address'), report.address) : null,
       area ? fact(t('reports.moderation.area'), area) : null,
       fact(t('reports.moderation.location'), ...place),
-      fact(t('reports.moderation.agency'), report.agency_responsible),
+      fact(t('reports.moderation.agency'), agencyName(report.agency_responsible)),
       fact(t('reports.moderation.contact'), contact || '—'),
     );
   }

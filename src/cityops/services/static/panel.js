@@ -412,7 +412,7 @@ function indicatorGaps(indicators) {
         return h(
           'li',
           { dataset: { indicator: indicator.id } },
-          h('span', { class: 'svc-indicator-name' }, `${indicator.id} ${pick(indicator.name)}`),
+          h('span', { class: 'svc-indicator-name' }, h('span', { dataset: { code: indicator.id } }, indicator.id), ` ${pick(indicator.name)}`),
           h(
             'span',
             { class: 'svc-indicator-lost' },

@@ -4,7 +4,7 @@
 import * as echarts from '/static/vendor/echarts/echarts.esm.min.mjs';
 import { getJSON } from '/static/js/api.js';
 import { cssColor, h } from '/static/js/dom.js';
-import { formatNumber, onLanguageChange, t } from '/static/js/i18n.js';
+import { formatMeasure, formatNumber, onLanguageChange, t } from '/static/js/i18n.js';
 import { reportFailure, reportRecovery } from '/static/js/notices.js';
 
 const SOURCE = 'wifi-hotspots';
@@ -12,9 +12,16 @@ const LAYER = 'wifi-hotspots-circle';
 const REFRESH_MS = 15_000;
 const STATE_COLORS = { up: '--ok', down: '--bad', degraded: '--warn', unknown: '--unknown' };
 const SIMULATED_TENANT = 'mo-phong';
+const STYLESHEET = '/static/domains/wifi/panel.css';
 
-function megabytes(bytes) {
-  return `${formatNumber(bytes / 1e6, 0)} MB`;
+// A data volume in the unit that reads best: "850 MB", "57,3 GB".
+function volume(bytes) {
+  return bytes >= 1e9 ? formatMeasure(bytes / 1e9, 'GB') : formatMeasure(Math.round(bytes / 1e6), 'MB');
+}
+
+function addStylesheet() {
+  if (document.querySelector(`link[href="${STYLESHEET}"]`)) return;
+  document.head.append(h('link', { rel: 'stylesheet', href: STYLESHEET }));
 }
 
 class HotspotsPanel {
@@ -24,15 +31,18 @@ class HotspotsPanel {
       simulated: h('p', { class: 'badge badge-simulated', hidden: true }, ''),
       tenants: h('table', { class: 'wifi-tenants' }),
       sites: h('ul', { class: 'wifi-sites' }),
-      chart: h('div', { class: 'wifi-chart', style: 'height: 260px' }),
+      chart: h('div', { class: 'wifi-chart' }),
     };
+    this.headings = ['today', 'sites', 'users_by_hotspot'].map((key) => h('h3', { dataset: { key } }, t(`wifi.panel.${key}`)));
+    const [today, sitesHeading, chartHeading] = this.headings;
     root.append(
       h('section', { class: 'wifi-panel' },
         this.parts.simulated,
-        h('h3', {}, t('wifi.panel.today')), this.parts.tenants,
-        h('h3', {}, t('wifi.panel.sites')), this.parts.sites,
-        h('h3', {}, t('wifi.panel.users_by_hotspot')), this.parts.chart),
+        h('div', { class: 'wifi-card wifi-today' }, today, this.parts.tenants),
+        h('div', { class: 'wifi-card wifi-chart-card' }, chartHeading, this.parts.chart),
+        h('div', { class: 'wifi-card wifi-sites-card' }, sitesHeading, this.parts.sites)),
     );
+    this.tenantNames = new Map();
     this.chart = echarts.init(this.parts.chart, null, { renderer: 'svg' });
     this.points = [];
     this.addLayer();
@@ -71,13 +81,16 @@ class HotspotsPanel {
 
   async refresh() {
     try {
-      const [points, sites, tenants, byHotspot] = await Promise.all([
+      const [points, sites, tenants, byHotspot, tenantList] = await Promise.all([
         getJSON('/api/wifi/access-points'),
         getJSON('/api/wifi/sites'),
         getJSON('/api/wifi/figures?by=tenant'),
         getJSON('/api/wifi/figures?by=hotspot'),
+        getJSON('/api/wifi/tenants'),
       ]);
       this.points = points;
+      this.tenantNames = new Map(tenantList.map((tenant) => [tenant.slug, tenant.name]));
+      for (const heading of this.headings) heading.textContent = t(`wifi.panel.${heading.dataset.key}`);
       this.context.map.getSource(SOURCE)?.setData(this.collection());
       this.drawTenants(tenants);
       this.drawSites(sites);
@@ -95,11 +108,11 @@ class HotspotsPanel {
     const head = h('tr', {}, ...['tenant', 'users_now', 'sessions', 'devices', 'volume', 'peak'].map((key) => h('th', {}, t(`wifi.figure.${key}`))));
     const body = rows.map((row) =>
       h('tr', {},
-        h('td', {}, row.tenant),
+        h('td', {}, this.tenantNames.get(row.tenant) ?? row.tenant),
         h('td', { class: 'number' }, formatNumber(row.users_now, 0)),
         h('td', { class: 'number' }, formatNumber(row.sessions, 0)),
         h('td', { class: 'number' }, formatNumber(row.devices, 0)),
-        h('td', { class: 'number' }, megabytes(row.bytes)),
+        h('td', { class: 'number' }, volume(row.bytes)),
         h('td', { class: 'number' }, formatNumber(row.peak_concurrency, 0))));
     this.parts.tenants.replaceChildren(head, ...body);
   }
@@ -115,11 +128,12 @@ class HotspotsPanel {
 
   drawChart(rows) {
     if (!this.context.visible()) return;
-    const sorted = [...rows].sort((a, b) => b.users_now - a.users_now).slice(0, 20);
+    const sorted = [...rows].sort((a, b) => b.users_now - a.users_now).slice(0, 12);
+    const names = new Map(this.points.map((point) => [point.id, point.name ?? point.id]));
     this.chart.setOption({
-      grid: { left: 90, right: 16, top: 8, bottom: 24 },
+      grid: { left: 8, right: 16, top: 8, bottom: 24, containLabel: true },
       xAxis: { type: 'value', axisLabel: { color: cssColor('--muted') } },
-      yAxis: { type: 'category', inverse: true, data: sorted.map((row) => row.hotspot), axisLabel: { color: cssColor('--muted') } },
+      yAxis: { type: 'category', inverse: true, data: sorted.map((row) => names.get(row.hotspot) ?? row.hotspot), axisLabel: { color: cssColor('--muted') } },
       series: [{ type: 'bar', name: t('wifi.figure.users_now'), data: sorted.map((row) => row.users_now), itemStyle: { color: cssColor('--accent') } }],
       tooltip: { trigger: 'axis' },
     });
@@ -127,6 +141,7 @@ class HotspotsPanel {
 }
 
 export async function mount(root, context) {
+  addStylesheet();
   const panel = new HotspotsPanel(root, context);
   await panel.refresh();
   setInterval(() => panel.refresh(), REFRESH_MS);

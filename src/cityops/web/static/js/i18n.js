@@ -79,9 +79,12 @@ export function formatTime(when) {
   }).format(new Date(when));
 }
 
-export function formatDateTime(when) {
+// A day and time in the province's time, in the language's order: "14:05 05/12/2026" (vi),
+// "05/12/2026, 14:05" (en), "2026/12/05 14:05" (ja); `seconds` adds them.
+export function formatDateTime(when, { seconds = false } = {}) {
   return new Intl.DateTimeFormat(LOCALES[state.language], {
-    dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23', timeZone: TIME_ZONE,
+    day: '2-digit', month: '2-digit', year: 'numeric', hour: '2-digit', minute: '2-digit',
+    ...(seconds ? { second: '2-digit' } : {}), hourCycle: 'h23', timeZone: TIME_ZONE,
   }).format(new Date(when));
 }
 

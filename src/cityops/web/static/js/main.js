@@ -120,6 +120,7 @@ async function main() {
       tabs: document.getElementById('workspace-tabs'),
       body: document.getElementById('domain-panel-body'),
       mapTab: document.getElementById('workspace-tab-map'),
+      mapPanel: document.getElementById('map-panel'),
     },
     { map: mapView.map, mapView, catalogue, principal, on: (type, handler) => events.on(type, handler) },
   );

@@ -2,7 +2,8 @@
 // The dashboard lays them out as tabs beside the map's tab, in the map's box (so the page never scrolls
 // on a wall or a laptop), and hands every one the same context:
 //   context.map        the MapLibre map (add sources and layers with ids prefixed by the domain name)
-//   context.showMap()  bring the map's tab to the front (before flying to a place)
+//   context.showMap()  bring the map's tab to the front (before flying to a place); a button on the map
+//                      leads back to the panel, so the operator needs no tab to return
 //   context.mapView    the kernel's MapView (area names, schemes)
 //   context.catalogue  domains, entity types and metrics from /api/meta
 //   context.principal  who is signed in ({name, role, ...})
@@ -11,7 +12,7 @@
 //   context.onShow(handler)    called when the tab is shown (charts need a resize then)
 // Panels import the kernel's helpers (api.js, dom.js, i18n.js) by absolute URL.
 import { h } from './dom.js';
-import { onLanguageChange, pick } from './i18n.js';
+import { onLanguageChange, pick, t } from './i18n.js';
 import { reportFailure } from './notices.js';
 
 export class LiveEvents {
@@ -36,12 +37,29 @@ export class LiveEvents {
 }
 
 export class DomainPanels {
-  // `mapTab`: the map's own tab, shown first; the panels cover it when chosen.
-  constructor({ root, tabs, body, mapTab }, shared) {
+  // `mapTab`: the map's own tab, shown first; the panels cover it when chosen. `mapPanel`: where the
+  // button back to a panel that showed the map sits.
+  constructor({ root, tabs, body, mapTab, mapPanel }, shared) {
     Object.assign(this, { root, tabs, body, mapTab });
-    this.shared = { ...shared, showMap: () => this.show(null) };
+    this.shared = shared;
     this.entries = [];
+    this.returnTo = null;
+    this.back = h('button', { type: 'button', class: 'map-back', hidden: true });
+    this.back.addEventListener('click', () => this.show(this.returnTo));
+    mapPanel.append(this.back);
     this.mapTab.addEventListener('click', () => this.show(null));
+  }
+
+  // The map, from a panel's "show on map": with a way back to that panel.
+  showMapFrom(entry) {
+    this.show(null);
+    this.returnTo = entry;
+    this.relabelBack();
+    this.back.hidden = false;
+  }
+
+  relabelBack() {
+    if (this.returnTo) this.back.textContent = t('panels.back_to', { panel: pick(this.returnTo.panel.title) });
   }
 
   async mountAll(panels) {
@@ -70,6 +88,8 @@ export class DomainPanels {
 
   // `entry` null: the map. The map stays laid out underneath, so flying to a place works from a panel.
   show(entry) {
+    this.returnTo = null;
+    this.back.hidden = true;
     this.mapTab.setAttribute('aria-selected', String(entry === null));
     this.root.hidden = entry === null;
     for (const other of this.entries) {
@@ -82,6 +102,7 @@ export class DomainPanels {
 
   retitle() {
     for (const entry of this.entries) entry.tab.textContent = pick(entry.panel.title);
+    this.relabelBack();
   }
 
   async load(entry) {
@@ -90,6 +111,7 @@ export class DomainPanels {
       const module = await import(panel.module);
       await module.mount(section, {
         ...this.shared,
+        showMap: () => this.showMapFrom(entry),
         visible: () => !section.hidden,
         onShow: (handler) => entry.showHandlers.add(handler),
       });
