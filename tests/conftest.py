@@ -227,6 +227,7 @@ def kernel(database_url: str) -> Iterator[Kernel]:
     kernel = Kernel.open(database_url, node_modules=NODE_MODULES)
     kernel.load_samples()
     yield kernel
+    kernel.stop_domains()  # an app built on it and never started still set its domains up
     kernel.engine.dispose()
 
 

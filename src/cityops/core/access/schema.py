@@ -74,12 +74,12 @@ Index("ix_audit_log_object", audit_log.c.object)
 Index("ix_audit_log_actor", audit_log.c.actor)
 
 # Rate-limit counts shared by every server of a cluster (`cityops.core.access.rate_counts`): one row per
-# counted attempt, deleted once past its window.
+# counted attempt, deleted once past its window; `key` is the `limits` key (namespace, identity and rate).
 rate_hits = Table(
     "rate_hits",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(300), nullable=False, comment="the `limits` key: namespace, identity and rate"),
+    Column("key", String(300), nullable=False),
     Column("ts_ms", BigInteger, nullable=False),
     Column("expires_ms", BigInteger, nullable=False),
     Column("amount", Integer, nullable=False),
