@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sqlalchemy.exc import OperationalError
+from starlette.types import ASGIApp
 
 from cityops import __version__
 from cityops.api import (
@@ -48,6 +49,15 @@ async def write_usage(kernel: Kernel, usage: UsageLog) -> None:
             log.warning("could not write token and session use yet: %s", exc)
 
 
+class CityopsApp(FastAPI):
+    """FastAPI with two wrappers outside its whole stack: the refusals Starlette's body limit sends on its
+    own (outside every user middleware and exception handler) get the JSON body and the security headers
+    that every other response gets."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return ResponseHeaders(request_limits.JsonTooLarge(super().build_middleware_stack()))
+
+
 def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     usage = UsageLog()
@@ -79,7 +89,7 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
             await asyncio.to_thread(usage.flush, kernel.engine)
             await asyncio.to_thread(kernel.stop_domains)
 
-    app = FastAPI(
+    app = CityopsApp(
         title="cityops",
         version=__version__,
         description="Trung tâm điều hành thành phố thông minh — Smart City Intelligent Operations Center",
@@ -88,7 +98,6 @@ def create_app(kernel: Kernel, settings: Settings | None = None) -> FastAPI:
     )
     request_limits.install(app)
     store_outage.install(app)
-    app.add_middleware(ResponseHeaders)
     app.state.kernel = kernel
     app.state.settings = settings
     app.state.rules = kernel.rules

@@ -3,7 +3,8 @@
 Every request body is limited before it is read (Starlette's body limit: the declared Content-Length is
 checked at the first read, streamed bytes are counted as they come): `Settings.max_request_bytes` by
 default, more where a route declares it (`max_body_size=` on the route or on `include_router`). A body
-past its limit gets 413 naming the limit. A 422 never echoes what was sent (FastAPI's own handler
+past its limit gets 413 naming the limit, as JSON like every other error (Starlette answers its own refusals
+in plain text: `JsonTooLarge`, outside the whole stack, rewrites them). A 422 never echoes what was sent (FastAPI's own handler
 returns each wrong field's `input`, however large): only where and why.
 """
 
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 from starlette.middleware.body_limit import MAX_BODY_SIZE_SCOPE_KEY
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ECHOED_FIELDS = ("type", "loc", "msg", "ctx")
 INT64_MAX = 2**63 - 1
@@ -70,6 +72,35 @@ async def _out_of_range(request: Request, exc: Exception) -> Response:
         {"loc": [where, name], "field": name, "msg": message, "type": "int_range"} for where, name in wrong
     ]
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+class JsonTooLarge:
+    """Turns Starlette's plain-text 413 (sent by its body-limit middleware, outside any exception handler:
+    a declared Content-Length past the limit, or a body cut off before a route ran) into the JSON body
+    `too_large` writes. Other responses pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rewriting = False
+
+        async def send_json_413(message: Message) -> None:
+            nonlocal rewriting
+            if message["type"] == "http.response.start" and message["status"] == 413:
+                content_type = dict(message.get("headers", [])).get(b"content-type", b"")
+                rewriting = content_type.startswith(b"text/plain")
+            if not rewriting:
+                await send(message)
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                # The limit is still in the scope while the refusal is sent (Starlette pops it after).
+                response = JSONResponse({"detail": too_large(scope.get(MAX_BODY_SIZE_SCOPE_KEY))}, 413)
+                await response(scope, receive, send)
+
+        await self.app(scope, receive, send_json_413)
 
 
 def install(app: FastAPI) -> None:
