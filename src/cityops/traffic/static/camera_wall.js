@@ -7,19 +7,22 @@ import { classColor, className, countRows, overlaySvg } from './overlay.js';
 
 export const REFRESH_MS = 4000;
 const NO_PICTURE_RETRY_MS = 30_000;
-const MIN_CARD_PX = 150; // below this a picture says nothing: the wall scrolls instead
+const MIN_CARD_PX = 100; // below this a picture says nothing: the wall scrolls instead
+// Cards narrower than this (a 1366x768 laptop: 12 cameras in about 690 x 255 pixels) drop the footer
+// (flow and time are in the selected camera's detail) and write names smaller, so that all fit.
+export const DENSE_CARD_PX = 170;
 
-// The most columns that still leave every card its picture (16:9) and text: as few as let all `count`
-// cards fit `width` x `height`, else the most that keep cards MIN_CARD_PX wide.
-export function wallColumns(count, width, height, { gap = 10, textPx = 64 } = {}) {
-  if (count === 0 || width <= 0) return 1;
-  const most = Math.max(1, Math.floor((width + gap) / (MIN_CARD_PX + gap)));
-  for (let columns = 1; columns <= Math.min(count, most); columns += 1) {
-    const rows = Math.ceil(count / columns);
-    const cardWidth = (width - gap * (columns - 1)) / columns;
-    if (rows * (cardWidth * (9 / 16) + textPx) + gap * (rows - 1) <= height) return columns;
-  }
-  return Math.min(count, most);
+// The widest card that `columns` columns of `width` leave, between gaps of `gap`.
+export function cardWidth(width, columns, gap = 10) {
+  return (width - gap * (columns - 1)) / columns;
+}
+
+// The column counts worth trying, fewest (largest pictures) first: from one up to as many as keep cards
+// MIN_CARD_PX wide (never more than there are cards).
+export function columnChoices(count, width, gap = 10) {
+  if (count === 0 || width <= 0) return [1];
+  const most = Math.max(1, Math.min(count, Math.floor((width + gap) / (MIN_CARD_PX + gap))));
+  return Array.from({ length: most }, (_, index) => index + 1);
 }
 
 function cameraPath(camera, leaf) {
@@ -64,18 +67,30 @@ export class CameraWall {
     this.resizeObserver = new ResizeObserver(() => this.layOut());
   }
 
-  // All cameras on one screen where the box allows it (the operations-room wall).
+  // All cameras on one screen where the box allows it (the operations-room wall): the fewest columns
+  // whose cards, laid out by the browser with their real names, fit the box without scrolling. Measured,
+  // not estimated: a name takes one line or three depending on the card's width.
   layOut() {
     const { clientWidth: width, clientHeight: height } = this.root;
     if (!width || !height) return;
-    const first = this.root.querySelector('.camera-card');
-    const picture = first?.querySelector('.camera-frame');
-    const textPx = first && picture ? first.offsetHeight - picture.offsetHeight : 64;
-    const columns = wallColumns(this.cards.size, width, height, { textPx });
-    if (this.root.style.getPropertyValue('--wall-columns') !== String(columns)) {
-      this.root.style.setProperty('--wall-columns', String(columns));
-      this.retranslate(); // overlays keep their on-screen text size at the new card width
+    const before = this.root.style.getPropertyValue('--wall-columns');
+    const gap = parseFloat(getComputedStyle(this.root).columnGap) || 10;
+    const choices = columnChoices(this.cards.size, width, gap);
+    let chosen = choices[choices.length - 1];
+    for (const columns of choices) {
+      this.setColumns(columns, width, gap);
+      if (this.root.scrollHeight <= this.root.clientHeight + 1) {
+        chosen = columns;
+        break;
+      }
     }
+    this.setColumns(chosen, width, gap);
+    if (before !== String(chosen)) this.retranslate(); // overlays keep their on-screen text size
+  }
+
+  setColumns(columns, width, gap) {
+    this.root.style.setProperty('--wall-columns', String(columns));
+    this.root.dataset.dense = String(cardWidth(width, columns, gap) < DENSE_CARD_PX);
   }
 
   start() {

@@ -68,13 +68,29 @@ function lineTotals(counts) {
   return { inbound, outbound };
 }
 
-// "L1: in 12 · out 3"
-function lineLabel(line, counts) {
-  const { inbound, outbound } = lineTotals(counts);
-  return `${line.id ?? line.name ?? ''}: ${t('traffic.overlay.in')} ${inbound} · ${t('traffic.overlay.out')} ${outbound}`;
+// How wide `text` is drawn at `size` (the overlay's texts are semi-bold in the page's font), measured by
+// the browser rather than guessed from a character count: digits and Vietnamese letters differ.
+let measuring = null;
+export function textWidth(text, size) {
+  measuring ??= document.createElement('canvas').getContext('2d');
+  const family = getComputedStyle(document.body).fontFamily || 'sans-serif';
+  measuring.font = `600 100px ${family}`;
+  return (measuring.measureText(text).width * size) / 100;
 }
 
-function drawLine(line, counts, scale, index, height) {
+// "L1: in 12 · out 3"; on a small picture "L1: 12/3", then only "L1": a label never leaves the picture.
+function lineLabel(line, counts, size, room) {
+  const { inbound, outbound } = lineTotals(counts);
+  const name = String(line.id ?? line.name ?? '');
+  const forms = [
+    `${name}: ${t('traffic.overlay.in')} ${inbound} · ${t('traffic.overlay.out')} ${outbound}`,
+    `${name}: ${inbound}/${outbound}`,
+    name,
+  ];
+  return forms.find((form) => textWidth(form, size) <= room) ?? name;
+}
+
+function drawLine(line, counts, scale, text, index, width, height) {
   const ends = lineEnds(line);
   if (!ends) return null;
   const [[x1, y1], [x2, y2]] = ends;
@@ -90,7 +106,8 @@ function drawLine(line, counts, scale, index, height) {
   const [tx, ty] = [mx + nx * arrow, my + ny * arrow];
   const head = 5 * scale;
   const [px, py] = [-ny, nx];
-  const label = lineLabel(line, counts);
+  const { 'font-size': size } = lineLabelPlace(index, text, height);
+  const label = lineLabel(line, counts, size, width - 8 * text);
   return svg(
     'g',
     { class: 'overlay-line', 'data-line': name },
@@ -104,21 +121,22 @@ function drawLine(line, counts, scale, index, height) {
         [tx - px * head * 0.7, ty - py * head * 0.7],
       ].map((p) => p.join(',')).join(' '),
     }),
-    svg('text', lineLabelPlace(index, scale, height), label),
+    svg('text', lineLabelPlace(index, text, height), label),
   );
 }
 
 // Counting lines' labels stack up from the picture's bottom-left corner, one row per line: never over
 // each other, never cut at the picture's edge, whatever the line's position.
-function lineLabelPlace(index, scale, height) {
-  const size = 11 * scale;
-  return { x: 4 * scale, y: height - 5 * scale - index * (size + 6 * scale), 'font-size': size };
+function lineLabelPlace(index, text, height) {
+  const size = 11 * text;
+  return { x: 4 * text, y: height - 5 * text - index * (size + 6 * text), 'font-size': size };
 }
 
 // Where a line's label lies, so that no box label is put over it.
-function lineLabelArea(index, label, scale, height) {
-  const { x, y, 'font-size': size } = lineLabelPlace(index, scale, height);
-  return { x, y: y - size, width: label.length * 0.62 * size, height: size + 4 * scale };
+function lineLabelArea(line, counts, index, text, width, height) {
+  const { x, y, 'font-size': size } = lineLabelPlace(index, text, height);
+  const label = lineLabel(line, counts, size, width - 8 * text);
+  return { x, y: y - size, width: textWidth(label, size), height: size + 4 * text };
 }
 
 function drawZone(zone, scale) {
@@ -140,16 +158,16 @@ function overlaps(a, b) {
 
 // A box with its class; the label (class name only: track numbers are for the worker's log, not the
 // wall) goes above the box, inside the picture, and only where no label placed before covers it.
-function drawBox(box, scale, placed, width) {
+function drawBox(box, scale, text, placed, width) {
   const [x1, y1, x2, y2] = [box.x1, box.y1, box.x2, box.y2].map(Number);
   if (!finite(x1, y1, x2, y2) || x2 <= x1 || y2 <= y1) return null;
   const color = classColor(box.class);
   const label = className(box.class);
-  const size = 10 * scale;
-  const tag = { width: (label.length * 0.62 + 0.6) * size, height: size + 3 * scale };
+  const size = 10 * text;
+  const tag = { width: textWidth(label, size) + 4 * text, height: size + 3 * text };
   tag.x = Math.max(0, Math.min(x1, width - tag.width));
   tag.y = y1 - tag.height >= 0 ? y1 - tag.height : y1;
-  const shown = label && !placed.some((other) => overlaps(tag, other));
+  const shown = label && tag.width <= width && !placed.some((other) => overlaps(tag, other));
   if (shown) placed.push(tag);
   return svg(
     'g',
@@ -161,7 +179,7 @@ function drawBox(box, scale, placed, width) {
     },
     svg('rect', { x: x1, y: y1, width: x2 - x1, height: y2 - y1, stroke: color, 'stroke-width': 1.5 * scale }),
     shown ? svg('rect', { class: 'overlay-label-bg', ...tag, fill: color }) : null,
-    shown ? svg('text', { x: tag.x + 2 * scale, y: tag.y + tag.height - 3 * scale, 'font-size': size }, label) : null,
+    shown ? svg('text', { x: tag.x + 2 * text, y: tag.y + tag.height - 3 * text, 'font-size': size }, label) : null,
   );
 }
 
@@ -176,23 +194,25 @@ export function overlaySvg(overlay, shownWidth) {
   const width = Number(overlay.width) || 640;
   const height = Number(overlay.height) || 360;
   // Strokes and texts keep the same size on screen whatever the picture's resolution and the card's size.
-  const scale = width / (shownWidth > 0 ? shownWidth : 320);
+  const shown = shownWidth > 0 ? shownWidth : 320;
+  const scale = width / shown;
+  // Texts too, except on a small picture (a laptop's wall), where they shrink down to three quarters.
+  const text = scale * Math.min(1, Math.max(0.75, shown / 200));
   const lines = overlay.lines ?? [];
   // Label rectangles drawn so far (the lines' first): no label covers another.
-  const placed = lines.map((line, index) => {
-    const label = lineLabel(line, overlay.counts?.[line.id ?? line.name]);
-    return lineLabelArea(index, label, scale, height);
-  });
+  const placed = lines.map((line, index) =>
+    lineLabelArea(line, overlay.counts?.[line.id ?? line.name], index, text, width, height),
+  );
   return svg(
     'svg',
     { class: 'overlay', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
     svg('g', { class: 'overlay-zones' }, ...(overlay.zones ?? []).map((zone) => drawZone(zone, scale))),
-    svg('g', { class: 'overlay-boxes' }, ...byArea(overlay.boxes ?? []).map((box) => drawBox(box, scale, placed, width))),
+    svg('g', { class: 'overlay-boxes' }, ...byArea(overlay.boxes ?? []).map((box) => drawBox(box, scale, text, placed, width))),
     svg(
       'g',
       { class: 'overlay-lines' },
       ...lines.map((line, index) =>
-        drawLine(line, overlay.counts?.[line.id ?? line.name], scale, index, height),
+        drawLine(line, overlay.counts?.[line.id ?? line.name], scale, text, index, width, height),
       ),
     ),
   );
