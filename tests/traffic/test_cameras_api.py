@@ -15,7 +15,9 @@ from fastapi.testclient import TestClient
 from cityops.core.access.accounts import NewUser, Role, create_user
 from cityops.core.access.tokens import issue_token
 from cityops.core.kernel import Kernel
+from cityops.traffic.analytics.pipeline import CameraReport, _Camera
 from cityops.traffic.snapshots import MAX_IMAGE_BYTES
+from cityops.traffic.workers.worker import WorkerOptions, load_cameras
 
 HeadersFor = Callable[[Role], dict[str, str]]
 SECRET = "s3cr3t-pässword"
@@ -157,6 +159,21 @@ def errors_of(response: Any) -> dict[str, str]:
             "nowhere",
         ),
         ({"detector": "yolo"}, "detector", "onnx"),
+        ({"tracking": {"lost_track_s": 0}}, "tracking.lost_track_s", "greater than 0"),
+        ({"tracking": {"min_hits": 31}}, "tracking.min_hits", "less than or equal to 30"),
+        ({"tracking": {"match_buffer": "wide"}}, "tracking.match_buffer", "number"),
+        ({"tracking": {"lost_track": 3}}, "tracking.lost_track", "not permitted"),
+        (
+            {"lines": [{"id": "l1", "start": [1, 1], "end": [50, 50], "stitch_s": -1}]},
+            "lines.0.stitch_s",
+            "greater than or equal to 0",
+        ),
+        (
+            {"zones": [{"id": "z", "polygon": [[0, 0], [9, 0], [9, 9]], "wrong_way_min_s": 61}]},
+            "zones.0.wrong_way_min_s",
+            "less than or equal to 60",
+        ),
+        ({"stopped_vehicle": {"moving_s": -0.5}}, "stopped_vehicle.moving_s", "greater than or equal to 0"),
         ({"frame": {"width": 0, "height": 360}}, "frame.width", "greater"),
     ],
 )
@@ -187,6 +204,61 @@ def test_bad_cameras_get_422_naming_the_field(
 def test_bad_camera_ids_get_422(client: TestClient) -> None:
     for bad in ("-cam", "a" * 65, "cam%20one"):
         assert "camera_id" in errors_of(client.put(f"/api/traffic/cameras/{bad}", json=camera()))
+
+
+TUNED = {
+    "tracking": {"lost_track_s": 4.0, "min_hits": 2, "match_buffer": 0.8},
+    "lines": [
+        {"id": "l1", "start": [400, 286], "end": [400, 74], "zone": "road", "stitch_s": 1.5, "stitch_px": 30}
+    ],
+    "zones": [
+        {
+            "id": "road",
+            "polygon": [[0, 74], [640, 74], [640, 286], [0, 286]],
+            "allowed_direction": [[10, 180], [600, 180]],
+            "wrong_way_min_s": 2.5,
+            "wrong_way_min_travel": 8,
+        }
+    ],
+    "stopped_vehicle": {"min_stopped_s": 20, "tolerance": 1.0, "moving_s": 2.0, "hidden_s": 15},
+}
+
+
+def test_tracker_settings_are_read_written_and_audited_per_camera(client: TestClient) -> None:
+    client.put("/api/traffic/cameras/cam-01", json=camera())
+    client.put("/api/traffic/cameras/cam-02", json=camera())
+    defaults = client.get("/api/traffic/cameras/cam-01").json()["analytics"]
+    assert defaults["tracking"] == {"lost_track_s": 2.5, "min_hits": 3, "match_buffer": 0.5}
+    answer = client.put("/api/traffic/cameras/cam-01/analytics", json=analytics(**TUNED))
+    assert answer.status_code == 200, answer.text
+    stored = client.get("/api/traffic/cameras/cam-01").json()["analytics"]
+    assert stored["tracking"] == TUNED["tracking"]
+    assert stored["lines"][0]["stitch_s"] == 1.5 and stored["zones"][0]["wrong_way_min_s"] == 2.5
+    assert stored["stopped_vehicle"]["hidden_s"] == 15
+    other = client.get("/api/traffic/cameras/cam-02").json()["analytics"]
+    assert other["tracking"]["lost_track_s"] == 2.5  # per camera
+    entries = client.get("/api/audit", params={"object": "camera:cam-01"}).json()
+    items = entries["items"] if isinstance(entries, dict) else entries
+    change = next(entry for entry in items if entry["action"] == "camera.analytics")
+    assert "lost_track_s" in str(change) and "4.0" in str(change) and "2.5" in str(change)
+
+
+def test_the_worker_runs_a_camera_with_its_tracker_settings(client: TestClient, kernel: Kernel) -> None:
+    client.put("/api/traffic/cameras/cam-01", json=camera(analytics=analytics(**TUNED)))
+    client.put("/api/traffic/cameras/cam-02", json=camera())
+    options = WorkerOptions(server="http://127.0.0.1:9", token="unused", database_url="unused")
+    loaded, skipped = load_cameras(kernel.engine, options)
+    assert skipped == []
+    by_id = {worker_camera.camera_id: worker_camera for worker_camera in loaded}
+    tuned, plain = by_id["cam-01"].config, by_id["cam-02"].config
+    assert (tuned.lost_track_s, tuned.min_hits, tuned.match_buffer) == (4.0, 2, 0.8)
+    assert (plain.lost_track_s, plain.min_hits, plain.match_buffer) == (2.5, 3, 0.5)
+    assert (tuned.lines[0].stitch_s, tuned.lines[0].stitch_px) == (1.5, 30)
+    assert (tuned.wrong_way[0].min_duration_s, tuned.wrong_way[0].min_travel) == (2.5, 8)
+    assert tuned.stopped is not None and (tuned.stopped.moving_s, tuned.stopped.hidden_s) == (2.0, 15)
+    # The pipeline's per-camera work builds its tracker from them (the detector is not needed for that).
+    tracker = _Camera(tuned, None, CameraReport("cam-01")).analysis.tracker
+    assert (tracker.lost_track_s, tracker.match_buffer) == (4.0, 0.8)
 
 
 def test_changes_are_audited_without_the_password(client: TestClient) -> None:

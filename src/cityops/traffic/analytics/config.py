@@ -53,6 +53,15 @@ class LineSpec(_Model):
     end: XY
     in_side: Literal["left", "right"] = "left"
     zone: Name | None = Field(default=None, description="zone whose occupancy is reported with this line")
+    stitch_s: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] = Field(
+        default=0.0,
+        description="0: off. Where traffic keeps to its lanes: a vehicle hidden while it crosses is counted "
+        "from its track before and after (seconds it may stay hidden)",
+    )
+    stitch_px: Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)] = Field(
+        default=20.0,
+        description="how far apart along the line (pixels) the two halves of a stitched track may be",
+    )
 
     @model_validator(mode="after")
     def _long_enough(self) -> LineSpec:
@@ -73,6 +82,12 @@ class ZoneSpec(_Model):
     )
     allowed_direction: tuple[XY, XY] | None = Field(
         default=None, description="two points along the lane in the direction of travel (wrong-way check)"
+    )
+    wrong_way_min_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = Field(
+        default=1.0, description="how long movement against the flow must last before it is wrong-way (s)"
+    )
+    wrong_way_min_travel: Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False)] = Field(
+        default=5.0, description="how far against the flow (m calibrated, else pixels) before it is wrong-way"
     )
 
     @field_validator("polygon")
@@ -121,6 +136,28 @@ class StoppedSpec(_Model):
     min_stopped_s: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 30.0
     tolerance: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = 1.5
     zone: Name | None = None
+    moving_s: Annotated[float, Field(ge=0, le=60, allow_inf_nan=False)] = Field(
+        default=1.0, description="how long beyond `tolerance` before a stopped vehicle moves again (s)"
+    )
+    hidden_s: Annotated[float, Field(ge=0, le=600, allow_inf_nan=False)] = Field(
+        default=10.0, description="how long a stopped vehicle's place is kept for a track that reappears (s)"
+    )
+
+
+class TrackingSpec(_Model):
+    """How identities are kept in dense traffic (the tracker's side; lines, zones and the stopped-vehicle
+    rule carry their own)."""
+
+    lost_track_s: Annotated[float, Field(gt=0, le=30, allow_inf_nan=False)] = Field(
+        default=2.5, description="how long a hidden track is kept (behind a bus, a lamp post) (s)"
+    )
+    min_hits: Annotated[int, Field(ge=1, le=30)] = Field(
+        default=3,
+        description="detections before a track is confirmed (one-frame false detections never count)",
+    )
+    match_buffer: Annotated[float, Field(ge=0, le=3, allow_inf_nan=False)] = Field(
+        default=0.5, description="boxes widened by this share of their size before matching (fast or low fps)"
+    )
 
 
 class SizeBandSpec(_Model):
@@ -149,6 +186,7 @@ class Analytics(_Model):
         default_factory=list, description="motion mode: blob area (px²) bands that name classes"
     )
     min_blob_area: Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)] = 150.0
+    tracking: TrackingSpec = Field(default_factory=TrackingSpec)
 
     @model_validator(mode="after")
     def _consistent(self) -> Analytics:
@@ -197,15 +235,28 @@ class Analytics(_Model):
                 directions=("in", "out") if spec.in_side == "left" else ("out", "in"),
                 zone=spec.zone,
                 anchor=anchor,
+                stitch_s=spec.stitch_s,
+                stitch_px=spec.stitch_px,
             )
             for spec in self.lines
         )
         stopped = None
         if self.stopped_vehicle is not None:
             spec = self.stopped_vehicle
-            stopped = StoppedVehicleRule(spec.min_stopped_s, spec.tolerance, zones.get(spec.zone or ""))
+            stopped = StoppedVehicleRule(
+                spec.min_stopped_s,
+                spec.tolerance,
+                zones.get(spec.zone or ""),
+                moving_s=spec.moving_s,
+                hidden_s=spec.hidden_s,
+            )
         wrong_way = tuple(
-            WrongWayRule(zones[spec.id], spec.allowed_direction)
+            WrongWayRule(
+                zones[spec.id],
+                spec.allowed_direction,
+                min_travel=spec.wrong_way_min_travel,
+                min_duration_s=spec.wrong_way_min_s,
+            )
             for spec in self.zones
             if spec.allowed_direction is not None
         )
@@ -225,6 +276,9 @@ class Analytics(_Model):
             interval_s=self.interval_s,
             size_bands=bands,
             min_blob_area=self.min_blob_area,
+            min_hits=self.tracking.min_hits,
+            lost_track_s=self.tracking.lost_track_s,
+            match_buffer=self.tracking.match_buffer,
         )
 
 

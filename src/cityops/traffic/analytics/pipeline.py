@@ -61,6 +61,8 @@ class CameraConfig:
     min_hits: int = 3
     lost_track_s: float = 2.5
     """How long a track is kept while hidden (behind a bus, a lamp post) before it is dropped."""
+    match_buffer: float = 0.5
+    """Boxes widened by this share of their size before they are matched to tracks (`VehicleTracker`)."""
     thresholds: CongestionThresholds = field(default_factory=CongestionThresholds)
 
     def __post_init__(self) -> None:
@@ -188,6 +190,7 @@ class _Camera:
             calibration=config.calibration,
             min_hits=config.min_hits,
             lost_track_s=config.lost_track_s,
+            match_buffer=config.match_buffer,
         )
         self.monitors = self.analysis.monitors
         self.shape: tuple[int, int] | None = None

@@ -80,6 +80,7 @@ class VehicleTracker:
             iou=BIoU(buffer_ratio=match_buffer),
         )
         self._min_hits = min_hits
+        self.lost_track_s, self.match_buffer = lost_track_s, match_buffer  # as configured, for reading
         self._votes: dict[int, Counter[int]] = {}
         self._hits: Counter[int] = Counter()
         self._born: dict[int, tuple[float, tuple[float, float, float, float]]] = {}
