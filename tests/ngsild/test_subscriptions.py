@@ -5,8 +5,9 @@ endpoints on private addresses refused unless the installation allows them."""
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from cityops.api.app import create_app
 from cityops.config import Settings
 from cityops.core.access.accounts import Role
 from cityops.core.kernel import Kernel
+from cityops.core.outbound import IPAddress
 
 from ..conftest import HeadersFor, wait_for
 from .endpoint import Endpoint
@@ -204,3 +206,62 @@ def test_private_endpoints_need_the_installations_consent(
     assert refused.status_code == 400 and "outbound_private_allowed" in refused.json()["detail"]
     leader = headers_for(Role.LEADER)
     assert client.get(f"{BASE}/subscriptions", headers=leader).status_code == 403
+
+
+def answers(*replies: str) -> Callable[[str], list[IPAddress]]:
+    """A resolver that gives each reply in turn (the last one from then on), as a rebinding DNS does."""
+    queue = [[ipaddress.ip_address(reply)] for reply in replies]
+    return lambda _host: queue.pop(0) if len(queue) > 1 else queue[0]
+
+
+def named(endpoint: Endpoint, host: str) -> str:
+    return endpoint.url.replace("127.0.0.1", host)
+
+
+def test_a_notification_goes_to_the_address_that_was_checked(
+    subscriber: TestClient, open_app: FastAPI, endpoint: Endpoint
+) -> None:
+    """Checked, the name is this machine (allowed here); a moment later it is elsewhere: the notification
+    still comes here, with the name in Host (the name itself resolves nowhere: httpx never looked it up)."""
+    open_app.state.ngsild_notifier.resolver = answers("127.0.0.1", "8.8.8.8")
+    uri = named(endpoint, "hook.rebind.invalid")
+    subscribe(subscriber, endpoint, watchedAttributes=["intensity"], notification={"endpoint": {"uri": uri}})
+    record(subscriber, 9)
+    wait_for("the notification", lambda: endpoint.received, timeout=10)
+    assert endpoint.headers[0]["Host"] == f"hook.rebind.invalid:{endpoint.server.server_port}"
+
+
+def test_a_name_rebound_to_loopback_gets_no_notification(
+    client: TestClient, app: FastAPI, endpoint: Endpoint
+) -> None:
+    """Private targets not allowed; the name answers a public address when checked, loopback after: the
+    notification goes to the public address (unreachable here) and fails, never to loopback."""
+    app.state.ngsild_notifier.resolver = answers("8.8.8.8", "127.0.0.1")
+    app.state.ngsild_notifier.retry_seconds = ()
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "Camera"}],
+        "watchedAttributes": ["intensity"],
+        "notification": {"endpoint": {"uri": named(endpoint, "hook.rebind.invalid")}},
+    }
+    made = client.post(f"{BASE}/subscriptions", json=body)
+    assert made.status_code == 201, made.text  # a name that does not resolve yet is let through
+    record(client, 11)
+    failed = wait_for(
+        "the failure",
+        lambda: (s := client.get(made.headers["location"]).json())["notification"].get("lastFailure") and s,
+        timeout=15,
+    )
+    assert failed["notification"]["timesFailed"] == 1
+    assert endpoint.received == []
+
+
+def test_a_localhost_endpoint_is_refused(client: TestClient, endpoint: Endpoint) -> None:
+    """`localhost` is loopback by its name (RFC 6761), whatever a resolver says."""
+    body = {
+        "type": "Subscription",
+        "entities": [{"type": "Camera"}],
+        "notification": {"endpoint": {"uri": named(endpoint, "localhost")}},
+    }
+    refused = client.post(f"{BASE}/subscriptions", json=body)
+    assert refused.status_code == 400 and "outbound_private_allowed" in refused.json()["detail"]

@@ -8,17 +8,21 @@ ANNOUNCE/RECORD over TCP to our source, which listens (`-rtsp_flags listen` of F
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from cityops.core.outbound import IPAddress
+from cityops.traffic.registry import pin_stream_url
 from cityops.traffic.video.sources import (
     SourceConfig,
     SourceEvent,
@@ -188,3 +192,58 @@ def test_ffmpeg_pushes_to_a_listening_source(scene_video: Path) -> None:
             process.wait(timeout=10)
     assert [f.image.shape for f in frames] == [(360, 640, 3)] * 8
     assert source.state is SourceState.UP
+
+
+def answers(*replies: str) -> Callable[[str], list[IPAddress]]:
+    """A resolver that gives each reply in turn (the last one from then on), as a rebinding DNS does."""
+    queue = [[ipaddress.ip_address(reply)] for reply in replies]
+    asked: list[str] = []
+
+    def resolve(host: str) -> list[IPAddress]:
+        asked.append(host)
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return resolve
+
+
+def test_the_worker_connects_to_the_address_it_checked(rtsp_server: RtspServer) -> None:
+    """The name resolves to this machine when checked and elsewhere a moment later: the stream comes from
+    the checked address (the name itself resolves nowhere, so FFmpeg never looked it up)."""
+    pin = partial(pin_stream_url, allow_local=True, resolver=answers("127.0.0.1", "8.8.8.8"))
+    url = f"rtsp://camera-7.rebind.invalid:{rtsp_server.port}/camera.mp4"
+    source = VideoSource(live_config(url, pin=pin, max_attempts=1))
+    frames = source.frames()
+    first = next(frames)
+    frames.close()
+    assert first.image.shape[0] > 0 and source.stats.connections == 1
+
+
+def test_a_name_rebound_to_loopback_is_never_connected_to() -> None:
+    """First answer public (checked, allowed), second answer loopback: the connection goes to the public
+    address (unreachable here), never to the listener on loopback."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        pin = partial(pin_stream_url, allow_local=False, resolver=answers("8.8.8.8", "127.0.0.1"))
+        url = f"rtsp://camera-7.rebind.invalid:{port}/live"
+        source = VideoSource(
+            live_config(url, pin=pin, max_attempts=1, open_timeout_s=1.0, read_timeout_s=1.0)
+        )
+        with pytest.raises(SourceUnreachableError):
+            next(source.frames())
+        listener.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody came
+
+
+def test_localhost_is_refused_at_each_connection_unless_allowed() -> None:
+    events: list[SourceEvent] = []
+    pin = partial(pin_stream_url, allow_local=False)
+    source = VideoSource(
+        live_config("rtsp://localhost:9/live", pin=pin, max_attempts=2), on_event=events.append
+    )
+    with pytest.raises(SourceUnreachableError, match="outbound_private_allowed"):
+        next(source.frames())
+    assert [event.state for event in events] == [SourceState.DOWN]
+    assert "refused" in events[0].reason

@@ -123,6 +123,7 @@ def test_rtsp_push_to_counts_and_camera_down_alert(
         open_timeout_s=30.0,
         read_timeout_s=2.0,
         backoff_max_s=0.5,
+        allow_local=True,  # the stream is on this machine: the installation's outbound_private_allowed
     )
     stop = threading.Event()
     lines: list[str] = []

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from cityops.core import audit
 from cityops.core.entities import EntityRegistry, make_urn
-from cityops.core.outbound import check_outbound_url
+from cityops.core.outbound import PinnedUrl, Resolver, check_outbound_url, pin_outbound_url, system_resolver
 from cityops.core.schema import entities
 from cityops.core.store import write_transaction
 from cityops.traffic.analytics.config import Analytics
@@ -39,6 +39,12 @@ def check_stream_url(url: str, allow_local: bool) -> None:
     if allow_local and urlsplit(url).scheme.lower() in LOCAL_SCHEMES:
         return
     check_outbound_url(url, STREAM_SCHEMES, allow_local, private_networks=True)
+
+
+def pin_stream_url(url: str, allow_local: bool, resolver: Resolver = system_resolver) -> PinnedUrl:
+    """`check_stream_url` at connection time, resolving once: the URL with the checked address in place
+    of its name, which the worker opens (see `core.outbound.pin_outbound_url`)."""
+    return pin_outbound_url(url, STREAM_SCHEMES, allow_local, private_networks=True, resolver=resolver)
 
 
 class Point(BaseModel):

@@ -43,7 +43,7 @@ from cityops.api.ngsild.subscriptions import Subscription, from_row
 from cityops.core.bus import Unsubscribe
 from cityops.core.events import EntityUpserted, Event, ObservationsRecorded
 from cityops.core.kernel import Kernel
-from cityops.core.outbound import OutboundRefused, check_outbound_url
+from cityops.core.outbound import OutboundRefused, Resolver, pin_outbound_url, system_resolver
 from cityops.core.schema import entities
 from cityops.core.schema_subscriptions import subscriptions
 from cityops.core.store import write_transaction
@@ -68,9 +68,10 @@ class Pending:
 
 
 class Notifier:
-    def __init__(self, kernel: Kernel, allow_private: bool) -> None:
+    def __init__(self, kernel: Kernel, allow_private: bool, resolver: Resolver = system_resolver) -> None:
         self.kernel = kernel
         self.allow_private = allow_private
+        self.resolver = resolver
         self._subscriptions: list[Subscription] = []
         self._stale = True
         self._fingerprint: tuple[int, int | None] | None = None  # (count, newest modified_ms) when loaded
@@ -85,7 +86,13 @@ class Notifier:
 
     # -- life --------------------------------------------------------------------------------------------
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS, follow_redirects=False)
+        # No kept-alive connections: each notification connects to the address checked for it (a pooled
+        # connection keyed by address could carry another name's request over its TLS session).
+        self._client = httpx.AsyncClient(
+            timeout=TIMEOUT_SECONDS,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
         self._unsubscribe = [
             await self.kernel.bus.subscribe_shared(GROUP, subject, self._on_event)
             for subject in (EntityUpserted.subject, ObservationsRecorded.subject)
@@ -321,8 +328,17 @@ class Notifier:
         """None when the endpoint took the notification, else why not."""
         assert self._client is not None
         try:
-            check_outbound_url(uri, ("http", "https"), self.allow_private)  # its name may resolve anew
-            answer = await self._client.post(uri, content=body, headers=headers)
+            # Checked again now (its name may resolve anew) and sent to the address that was checked, not
+            # to the name, which could answer differently a moment later (DNS rebinding).
+            pinned = await anyio.to_thread.run_sync(
+                lambda: pin_outbound_url(uri, ("http", "https"), self.allow_private, resolver=self.resolver)
+            )
+            answer = await self._client.post(
+                pinned.url,
+                content=body,
+                headers={**headers, "Host": pinned.host_header},
+                extensions={"sni_hostname": pinned.host},  # TLS: the name's certificate, checked
+            )
         except OutboundRefused as refused:
             return str(refused)
         except httpx.HTTPError as error:

@@ -25,6 +25,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from cityops.core.outbound import OutboundRefused, PinnedUrl
+
 log = logging.getLogger(__name__)
 
 LIVE_SCHEMES = frozenset({"rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "udp", "tcp", "srt"})
@@ -131,6 +133,10 @@ class SourceConfig:
     decoder_threads: int = 1
     max_corrupt_packets: int = 50
     """Consecutive undecodable packets tolerated before the stream is declared invalid."""
+    pin: Callable[[str], PinnedUrl] | None = field(default=None, compare=False)
+    """Network URLs: called right before each connection (and reconnection) to check where `url` points
+    now and get it with the checked address in place of its name; FFmpeg then connects to that address,
+    never resolving the name itself (DNS rebinding). Raises `OutboundRefused` to refuse."""
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, bool, str]] = [
@@ -280,6 +286,15 @@ class VideoSource:
 
     def _open(self) -> av.container.InputContainer:
         options: dict[str, str] = {}
+        url = self.config.url
+        if self.config.pin is not None and self.config.is_live and not self.config.listen:
+            try:
+                pinned = self.config.pin(url)
+            except OutboundRefused as refused:
+                raise ConnectionRefusedError(f"refused: {refused}") from None
+            url = pinned.url
+            if self.config.scheme in ("http", "https"):
+                options["headers"] = f"Host: {pinned.host_header}\r\n"  # the name, for virtual hosts
         if self.config.scheme in ("rtsp", "rtsps"):
             options["rtsp_transport"] = self.config.transport
             if self.config.listen:
@@ -288,7 +303,7 @@ class VideoSource:
             else:
                 options["timeout"] = str(round(self.config.read_timeout_s * 1_000_000))
         return av.open(
-            self.config.url,
+            url,
             mode="r",
             options=options,
             timeout=(self.config.open_timeout_s, self.config.read_timeout_s),

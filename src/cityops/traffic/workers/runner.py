@@ -238,14 +238,16 @@ def run_traffic_command(
     if not server.startswith(("http://", "https://")):
         raise typer.BadParameter(f"must be an http(s) URL (got {server!r})", param_hint="--server")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(message)s")
+    settings = Settings()
     options = WorkerOptions(
         server=server,
         token=token.strip(),
-        database_url=database or Settings().database_url,
+        database_url=database or settings.database_url,
         camera_ids=tuple(cameras) if cameras else None,
         model=model,
         snapshot_every_s=snapshot_every_s,
         reload_s=reload_every_s,
+        allow_local=settings.outbound_private_allowed,
     )
     try:
         if workers > 1:

@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ from cityops.traffic.analytics.flow import TrafficFlowObserved
 from cityops.traffic.analytics.incidents import Incident, IncidentKind
 from cityops.traffic.analytics.pipeline import CameraConfig, CameraHandle, CameraReport, start_camera
 from cityops.traffic.analytics.tracking import TrackedObject
-from cityops.traffic.registry import read_cameras
+from cityops.traffic.registry import pin_stream_url, read_cameras
 from cityops.traffic.video.detector import NanoDetDetector
 from cityops.traffic.video.sources import Frame, SourceConfig, SourceEvent, SourceState, redact
 
@@ -60,6 +61,8 @@ class WorkerOptions:
     reload_s: float = 30.0
     """Seconds between reads of the registry (cameras added, retired or changed); 0 reads it once."""
     shard: tuple[int, int] | None = None
+    allow_local: bool = False
+    """The installation's `outbound_private_allowed`: streams on this machine or link-local addresses."""
     """(n, of): this process watches only the cameras `shard_of` gives to n (see `--workers`)."""
 
 
@@ -102,6 +105,7 @@ def load_cameras(engine: Engine, options: WorkerOptions) -> tuple[list[WorkerCam
             backoff_initial_s=0.5,
             backoff_max_s=options.backoff_max_s,
             scale_width=analytics.frame.width,
+            pin=partial(pin_stream_url, allow_local=options.allow_local),
         )
         signature = orjson.dumps([row.stream_url, row.analytics], option=orjson.OPT_SORT_KEYS).decode()
         config = analytics.camera_config(row.camera_id, source)
