@@ -25,6 +25,12 @@ export function columnChoices(count, width, gap = 10) {
   return Array.from({ length: most }, (_, index) => index + 1);
 }
 
+// How far down the picture the card's badges (state, "simulated") reach: box labels stay below them.
+function badgesPx(card) {
+  const badges = card.parts.frame.querySelector('.camera-badges');
+  return badges && !badges.hidden ? badges.offsetTop + badges.offsetHeight : 0;
+}
+
 function cameraPath(camera, leaf) {
   return `/api/traffic/cameras/${encodeURIComponent(camera.id)}/${leaf}`;
 }
@@ -265,7 +271,7 @@ export class CameraWall {
       frame.style.setProperty('aspect-ratio', `${width} / ${height}`);
       card.parts.image.src = image.src;
       card.parts.image.hidden = false;
-      const drawn = overlaySvg({ ...overlay, width, height }, frame.clientWidth);
+      const drawn = overlaySvg({ ...overlay, width, height }, frame.clientWidth, { keepTopPx: badgesPx(card) });
       if (card.svg) card.svg.replaceWith(drawn);
       else frame.insertBefore(drawn, card.parts.message);
       card.svg = drawn;
@@ -283,7 +289,9 @@ export class CameraWall {
       if (card.overlay && card.svg) {
         const width = Number(card.overlay.width) || card.parts.image.naturalWidth;
         const height = Number(card.overlay.height) || card.parts.image.naturalHeight;
-        const drawn = overlaySvg({ ...card.overlay, width, height }, card.parts.frame.clientWidth);
+        const drawn = overlaySvg({ ...card.overlay, width, height }, card.parts.frame.clientWidth, {
+          keepTopPx: badgesPx(card),
+        });
         card.svg.replaceWith(drawn);
         card.svg = drawn;
       }

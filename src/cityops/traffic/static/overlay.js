@@ -158,7 +158,7 @@ function overlaps(a, b) {
 
 // A box with its class; the label (class name only: track numbers are for the worker's log, not the
 // wall) goes above the box, inside the picture, and only where no label placed before covers it.
-function drawBox(box, scale, text, placed, width) {
+function drawBox(box, scale, text, placed, width, height, top) {
   const [x1, y1, x2, y2] = [box.x1, box.y1, box.x2, box.y2].map(Number);
   if (!finite(x1, y1, x2, y2) || x2 <= x1 || y2 <= y1) return null;
   const color = classColor(box.class);
@@ -166,8 +166,11 @@ function drawBox(box, scale, text, placed, width) {
   const size = 10 * text;
   const tag = { width: textWidth(label, size) + 4 * text, height: size + 3 * text };
   tag.x = Math.max(0, Math.min(x1, width - tag.width));
-  tag.y = y1 - tag.height >= 0 ? y1 - tag.height : y1;
-  const shown = label && tag.width <= width && !placed.some((other) => overlaps(tag, other));
+  // Above the box, or inside its top edge where the strip kept at the picture's top (the card's badges)
+  // or the picture's edge is in the way.
+  tag.y = y1 - tag.height >= top ? y1 - tag.height : Math.max(y1, top);
+  const fits = tag.width <= width && tag.y + tag.height <= height;
+  const shown = label && fits && !placed.some((other) => overlaps(tag, other));
   if (shown) placed.push(tag);
   return svg(
     'g',
@@ -189,8 +192,9 @@ function byArea(boxes) {
   return [...boxes].sort((a, b) => area(b) - area(a));
 }
 
-// The whole overlay as one <svg> sized to the image it covers, `shownWidth` CSS pixels wide on screen.
-export function overlaySvg(overlay, shownWidth) {
+// The whole overlay as one <svg> sized to the image it covers, `shownWidth` CSS pixels wide on screen;
+// no box label goes in the top `keepTopPx` CSS pixels (where the card shows its badges).
+export function overlaySvg(overlay, shownWidth, { keepTopPx = 0 } = {}) {
   const width = Number(overlay.width) || 640;
   const height = Number(overlay.height) || 360;
   // Strokes and texts keep the same size on screen whatever the picture's resolution and the card's size.
@@ -198,6 +202,7 @@ export function overlaySvg(overlay, shownWidth) {
   const scale = width / shown;
   // Texts too, except on a small picture (a laptop's wall), where they shrink down to three quarters.
   const text = scale * Math.min(1, Math.max(0.75, shown / 200));
+  const top = keepTopPx * scale;
   const lines = overlay.lines ?? [];
   // Label rectangles drawn so far (the lines' first): no label covers another.
   const placed = lines.map((line, index) =>
@@ -207,7 +212,7 @@ export function overlaySvg(overlay, shownWidth) {
     'svg',
     { class: 'overlay', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', 'aria-hidden': 'true' },
     svg('g', { class: 'overlay-zones' }, ...(overlay.zones ?? []).map((zone) => drawZone(zone, scale))),
-    svg('g', { class: 'overlay-boxes' }, ...byArea(overlay.boxes ?? []).map((box) => drawBox(box, scale, text, placed, width))),
+    svg('g', { class: 'overlay-boxes' }, ...byArea(overlay.boxes ?? []).map((box) => drawBox(box, scale, text, placed, width, height, top))),
     svg(
       'g',
       { class: 'overlay-lines' },
