@@ -143,7 +143,20 @@ def test_failed_deliveries_are_retried_and_recorded(subscriber: TestClient, endp
         ),
         timeout=10,
     )
-    assert failed["notification"]["timesFailed"] == 1 and failed["notification"]["status"] == "failed"
+    assert failed["notification"]["timesFailed"] >= 1 and failed["notification"]["status"] == "failed"
+
+
+def test_changes_wait_out_an_endpoint_that_refuses_for_a_while(
+    subscriber: TestClient, endpoint: Endpoint
+) -> None:
+    """More refusals than one notification's retries: the change is kept and arrives once it recovers."""
+    made = subscribe(subscriber, endpoint, watchedAttributes=["intensity"])
+    endpoint.failing = 8  # each notification tries 3 times here (retry_seconds = 0.1, 0.2)
+    record(subscriber, 9)
+    wait_for("the value after the endpoint recovered", lambda: endpoint.received, timeout=20)
+    assert [e["intensity"]["value"] for e in endpoint.data()] == [9]
+    status = subscriber.get(f"{BASE}/subscriptions/{made}").json()["notification"]
+    assert status["timesFailed"] >= 2 and status.get("lastFailure")
 
 
 def test_subscriptions_are_listed_changed_paused_and_deleted(

@@ -8,7 +8,9 @@
   its newest state — nothing is dropped.
 - Delivery is at least once: an attempt that fails (a connection error, a timeout, a status other than
   2xx) is retried after 1, 2, 4 and 8 seconds; the subscription's record (`timesSent`, `timesFailed`,
-  `lastSuccess`, `lastFailure` and its reason) says how it went.
+  `lastSuccess`, `lastFailure` and its reason) says how it went. When those retries are spent, the
+  changes go back to the subscription's pending ones and are tried again every last pause (8 s) until
+  the endpoint takes them or the subscription is deleted: a saturated or restarting endpoint loses none.
 - Several API servers notify once: changes come through the bus's shared subscription (`GROUP`), so each
   event goes to one server; that server holds the event until the notification carrying it went (or its
   retries were spent), at most `HOLD_S`. A server that dies before leaves the event to another one
@@ -78,6 +80,7 @@ class Notifier:
         self._checked = 0.0  # monotonic time of the last check for changes made on other servers
         self._pending: dict[str, Pending] = {}  # subscription id -> what its next notification carries
         self._last_sent: dict[str, float] = {}  # subscription id -> monotonic time of the last notification
+        self._not_before: dict[str, float] = {}  # subscription id -> monotonic time of its next retry
         self._client: httpx.AsyncClient | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe: list[Unsubscribe] = []
@@ -218,6 +221,8 @@ class Notifier:
             pending = self._pending.get(subscription.id)
             if pending is None or (last is not None and now - last < subscription.throttling_s):
                 continue
+            if now < self._not_before.get(subscription.id, 0.0):
+                continue
             del self._pending[subscription.id]
             self._last_sent[subscription.id] = now
             self._spawn(self._on_change(subscription, pending))
@@ -238,7 +243,13 @@ class Notifier:
                     self._requeue(subscription, pending)  # another server notified within the window
                     requeued = True
                     return
-            await self._send_current(subscription, pending.urns, claimed)
+            if await self._send_current(subscription, pending.urns, claimed):
+                self._not_before.pop(subscription.id, None)
+            else:  # retries spent: the changes wait for the next try, none is lost
+                pause = self.retry_seconds[-1] if self.retry_seconds else 1.0
+                self._requeue(subscription, pending)
+                self._not_before[subscription.id] = time.monotonic() + pause
+                requeued = True
         except asyncio.CancelledError:  # the server stops: not sent, the events go to another server
             pending.sent.cancel()
             raise
@@ -267,7 +278,8 @@ class Notifier:
 
     async def _send_current(
         self, subscription: Subscription, urns: Iterable[str], claimed_ms: int | None
-    ) -> None:
+    ) -> bool:
+        """Whether the endpoint took the notification (or nothing matched any more)."""
         areas = await self._areas(subscription)
         selection = subscription.selection(areas)
 
@@ -276,8 +288,9 @@ class Notifier:
             return [e for e in found if e is not None and keeps(selection, e)]
 
         matching = await anyio.to_thread.run_sync(current)
-        if matching:
-            await self._deliver(subscription, matching, claimed_ms)
+        if not matching:
+            return True
+        return await self._deliver(subscription, matching, claimed_ms)
 
     async def _periodic(self, subscription: Subscription) -> None:
         interval_ms = int(subscription.interval_s * 1000) if subscription.interval_s else 0
@@ -294,7 +307,8 @@ class Notifier:
 
     async def _deliver(
         self, subscription: Subscription, found: list[StoredEntity], claimed_ms: int | None
-    ) -> None:
+    ) -> bool:
+        """Send, retrying after each of `retry_seconds`; whether the endpoint took it."""
         notified_ms = self.kernel.now_ms() if claimed_ms is None else claimed_ms
         context = subscription.context
         data = [render(entity, context, subscription.format, subscription.attributes) for entity in found]
@@ -321,8 +335,9 @@ class Notifier:
         await anyio.to_thread.run_sync(self._record, subscription.id, failure, notified_ms)
         if failure is None:
             self.delivered += 1
-        else:
-            log.warning("notification of %s to %s failed: %s", subscription.id, subscription.uri, failure)
+            return True
+        log.warning("notification of %s to %s failed: %s", subscription.id, subscription.uri, failure)
+        return False
 
     async def _attempt(self, uri: str, body: bytes, headers: dict[str, str]) -> str | None:
         """None when the endpoint took the notification, else why not."""
