@@ -144,9 +144,17 @@ def drive(
             )
     sending_s = time.perf_counter() - start
     wanted = [(s, urn(n), v) for v, (_, numbers) in sent.items() for n in numbers for s in subscriptions]
+    # Every (subscription, entity) must show its newest value: an older one is either received or folded
+    # into it. Waiting for the last round only ended the count while other subscriptions' notifications
+    # were still on their way, and counted them lost.
+    newest_sent = {(s, e): v for s, e, v in wanted}  # rounds go in order: the last value wins
+    finals = [(s, e, v) for (s, e), v in newest_sent.items()]
     deadline = time.perf_counter() + DRAIN_TIMEOUT_S
-    while time.perf_counter() < deadline and any(key not in receiver.first_seen for key in wanted[-50:]):
-        time.sleep(0.05)
+    while time.perf_counter() < deadline:
+        with receiver.lock:
+            if all(key in receiver.first_seen for key in finals):
+                break
+        time.sleep(0.2)
     time.sleep(0.5)  # stragglers from other rounds
     with receiver.lock:
         arrivals = {key: receiver.first_seen.get(key) for key in wanted}
