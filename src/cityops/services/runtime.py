@@ -38,7 +38,14 @@ from cityops.services.importing.readers import Chunk, Format, read
 from cityops.services.importing.workers import ImportWorkers, worth_a_worker
 from cityops.services.index.accumulator import IndexAccumulator
 from cityops.services.index.accumulator_batch import add_columns
-from cityops.services.index.snapshots import StoreMark, bump_generation, restore, save, store_mark
+from cityops.services.index.snapshots import (
+    StoreMark,
+    bump_generation,
+    current_generation,
+    restore,
+    save,
+    store_mark,
+)
 from cityops.services.localities import AreaBook
 from cityops.services.schema import dossiers
 from cityops.services.store import (
@@ -82,6 +89,7 @@ class Rebuilt:
 
 
 SNAPSHOT_EVERY_S = 30.0  # at most this often after event batches (every import takes one)
+STORE_CHECK_EVERY_S = 1.0  # a read looks this often whether another server changed the dossiers
 
 
 class ServicesRuntime:
@@ -100,6 +108,9 @@ class ServicesRuntime:
         self.accumulator = IndexAccumulator(from_timestamp(clock()), KINDS)
         self._mark: StoreMark | None = None  # what the accumulator holds; None: unknown, no snapshots
         self._saved_at = 0.0
+        self._seen_generation = -1  # the store's dossier generation the accumulator reflects
+        self._checked_at = 0.0
+        self._written_generation = -1  # set by `_next_mark`, taken by `_saw_own_write` after the commit
         self.import_workers = ImportWorkers()
         self.last_rebuild = self.start()
 
@@ -117,9 +128,24 @@ class ServicesRuntime:
 
     @contextmanager
     def reading(self) -> Iterator[IndexAccumulator]:
+        self.follow_store()
         self.advance()
         with self.lock:
             yield self.accumulator
+
+    def follow_store(self) -> bool:
+        """Rebuild the accumulator when another process (another API server) changed the dossiers since
+        it was made; checked at most every `STORE_CHECK_EVERY_S`. True when it rebuilt."""
+        if time.monotonic() - self._checked_at < STORE_CHECK_EVERY_S:
+            return False
+        self._checked_at = time.monotonic()
+        with self.engine.connect() as conn:
+            stored = current_generation(conn)
+        if stored == self._seen_generation:
+            return False
+        with self.write_lock:
+            self.rebuild()
+        return True
 
     # -- writing ------------------------------------------------------------------------------------------
 
@@ -170,6 +196,7 @@ class ServicesRuntime:
         with self.lock:
             staged.apply(self.accumulator)
         self._mark = mark
+        self._saw_own_write()
         self._save_snapshot()
         return report
 
@@ -192,6 +219,7 @@ class ServicesRuntime:
                 for old, new in updates:
                     self.accumulator.update(old, new)
             self._mark = mark
+            self._saw_own_write()
             if time.monotonic() - self._saved_at >= SNAPSHOT_EVERY_S:
                 self._save_snapshot()
         return report
@@ -239,6 +267,7 @@ class ServicesRuntime:
         with self.lock:
             self.accumulator = restored
         self._mark = mark
+        self._seen_generation = mark.generation
         return Rebuilt(mark.dossiers, time.perf_counter() - started, "snapshot")
 
     def rebuild(self) -> Rebuilt:
@@ -257,6 +286,7 @@ class ServicesRuntime:
         with self.lock:
             self.accumulator = fresh
         self._mark = mark
+        self._seen_generation = mark.generation
         return Rebuilt(count, time.perf_counter() - started, "dossiers")
 
     def save_snapshot(self) -> bool:
@@ -283,11 +313,18 @@ class ServicesRuntime:
     def _next_mark(self, conn: Connection, inserted: int) -> StoreMark | None:
         """The mark after this transaction's change (None if another process changed dossiers too)."""
         generation = bump_generation(conn)
+        self._written_generation = generation
         mark = self._mark
         if mark is None or generation != mark.generation + 1:
             return None
         last_id = conn.execute(select(func.max(dossiers.c.id))).scalar() or 0
         return StoreMark(generation, mark.dossiers + inserted, int(last_id))
+
+    def _saw_own_write(self) -> None:
+        """(after a committed write) The accumulator now reflects the store only when no other process
+        changed the dossiers in between; otherwise the next read rebuilds it."""
+        if self._written_generation == self._seen_generation + 1:
+            self._seen_generation = self._written_generation
 
     def dossier_count(self) -> int:
         with self.engine.connect() as conn:
